@@ -1,0 +1,72 @@
+// The single permission table: every tRPC procedure's path → the roles that may call it.
+// A procedure missing here is refused to everyone (and the role-matrix test fails), so a new
+// procedure cannot ship without a decision about who may call it.
+
+export const ROLES = ["ADMIN", "DBA", "DEVELOPER", "AUDITOR"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** "public": no login needed; "any": any logged-in user; else the listed roles. */
+export type Allow = "public" | "any" | readonly Role[];
+
+const READ_ALL: readonly Role[] = ROLES;
+const MESH_WRITE: readonly Role[] = ["ADMIN", "DBA"];
+const ADMIN_ONLY: readonly Role[] = ["ADMIN"];
+const AUDIT_READ: readonly Role[] = ["ADMIN", "DBA", "AUDITOR"];
+
+function crud(prefix: string): Record<string, Allow> {
+  return {
+    [`${prefix}.list`]: READ_ALL,
+    [`${prefix}.get`]: READ_ALL,
+    [`${prefix}.create`]: MESH_WRITE,
+    [`${prefix}.update`]: MESH_WRITE,
+    [`${prefix}.delete`]: MESH_WRITE,
+  };
+}
+
+export const permissions: Record<string, Allow> = {
+  "auth.login": "public",
+  "auth.logout": "any",
+  "auth.me": "any",
+  "auth.changePassword": "any",
+  "auth.totpBegin": "any",
+  "auth.totpConfirm": "any",
+  "auth.totpDisable": "any",
+
+  ...crud("environment"),
+  ...crud("endpoint"),
+  "endpoint.test": ["ADMIN", "DBA", "DEVELOPER"],
+  "endpoint.testDraft": MESH_WRITE,
+  ...crud("trafficStrategy"),
+  ...crud("virtualDatabase"),
+  ...crud("accessRule"),
+
+  "mesh.overview": READ_ALL,
+  "mesh.exportYaml": READ_ALL,
+  "mesh.previewImport": MESH_WRITE,
+  "mesh.applyImport": MESH_WRITE,
+
+  "audit.list": AUDIT_READ,
+  "audit.facets": AUDIT_READ,
+  "audit.verifyChain": ["ADMIN", "AUDITOR"],
+
+  "user.list": ADMIN_ONLY,
+  "user.create": ADMIN_ONLY,
+  "user.update": ADMIN_ONLY,
+  "user.resetPassword": ADMIN_ONLY,
+
+  // Everyone manages their own tokens (they act with their own role); ADMIN sees and revokes all.
+  "apiToken.list": "any",
+  "apiToken.create": "any",
+  "apiToken.revoke": "any",
+};
+
+/** Procedures that stay reachable while a user still has to enroll in two-factor. */
+export const MFA_EXEMPT = new Set(["auth.logout", "auth.me", "auth.totpBegin", "auth.totpConfirm", "auth.changePassword"]);
+
+export function isAllowed(allow: Allow | undefined, role: Role | null): boolean {
+  if (allow === undefined) return false;
+  if (allow === "public") return true;
+  if (role === null) return false;
+  if (allow === "any") return true;
+  return allow.includes(role);
+}

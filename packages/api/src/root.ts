@@ -1,0 +1,26 @@
+import { createTRPCRouter } from "./trpc";
+import { accessRuleRouter } from "./routers/access-rule";
+import { apiTokenRouter } from "./routers/api-token";
+import { auditRouter } from "./routers/audit";
+import { authRouter } from "./routers/auth";
+import { endpointRouter } from "./routers/endpoint";
+import { environmentRouter } from "./routers/environment";
+import { meshRouter } from "./routers/mesh";
+import { trafficStrategyRouter } from "./routers/traffic-strategy";
+import { userRouter } from "./routers/user";
+import { virtualDatabaseRouter } from "./routers/virtual-database";
+
+export const appRouter = createTRPCRouter({
+  auth: authRouter,
+  environment: environmentRouter,
+  endpoint: endpointRouter,
+  trafficStrategy: trafficStrategyRouter,
+  virtualDatabase: virtualDatabaseRouter,
+  accessRule: accessRuleRouter,
+  mesh: meshRouter,
+  audit: auditRouter,
+  user: userRouter,
+  apiToken: apiTokenRouter,
+});
+
+export type AppRouter = typeof appRouter;
