@@ -5,7 +5,7 @@ import { isAllowed, permissions, ROLES, type Role } from "./permissions";
 import { callByPath, createHarness, type Harness } from "./testing/harness";
 
 // Every procedure of the router, flattened to dotted paths, with its type.
-const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { type: string } }>).map(
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>).map(
   ([path, p]) => ({ path, type: p._def.type }),
 );
 

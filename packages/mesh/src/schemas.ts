@@ -4,15 +4,20 @@ import { z } from "zod";
 // each other by name (not id), so a definition reads the same in the console, in YAML and in the
 // compiled agent config.
 
-export const ResourceName = z
-  .string({ error: "name is required" })
-  .trim()
-  .min(1, "name is required")
-  .max(63, "name must be at most 63 characters")
-  .regex(
-    /^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$/,
-    "name must be lowercase letters, digits, '-' or '_', starting and ending with a letter or digit",
-  );
+/** A resource name; `what` names the field in messages ("environment is required"). */
+export function resourceName(what = "name") {
+  return z
+    .string({ error: `${what} is required` })
+    .trim()
+    .min(1, `${what} is required`)
+    .max(63, `${what} must be at most 63 characters`)
+    .regex(
+      /^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$/,
+      `${what} must be lowercase letters, digits, '-' or '_', starting and ending with a letter or digit`,
+    );
+}
+
+export const ResourceName = resourceName();
 export type ResourceName = z.infer<typeof ResourceName>;
 
 const LabelKey = z
@@ -75,7 +80,7 @@ const Hostname = z
 
 export const DatabaseEndpoint = z.object({
   name: ResourceName,
-  environment: ResourceName,
+  environment: resourceName("environment"),
   protocol: Protocol.default("POSTGRESQL"),
   host: Hostname,
   port: z.coerce
@@ -178,10 +183,10 @@ export const VirtualDatabase = z
   .object({
     name: ResourceName,
     description: z.string().max(500).default(""),
-    environment: ResourceName,
-    trafficStrategy: ResourceName.nullable().default(null),
+    environment: resourceName("environment"),
+    trafficStrategy: resourceName("traffic strategy").nullable().default(null),
     /** Endpoints chosen directly, by name. */
-    backends: z.array(ResourceName).default([]),
+    backends: z.array(resourceName("backend endpoint")).default([]),
     /** Endpoints whose labels include all of these are backends too. */
     backendSelector: Labels.default({}),
   })
@@ -215,7 +220,7 @@ export const TablePattern = z
 
 export const AccessRule = z.object({
   name: ResourceName,
-  virtualDatabase: ResourceName,
+  virtualDatabase: resourceName("virtual database"),
   /** null: every credential. */
   credential: z.string().trim().min(1).max(63).nullable().default(null),
   // A missing list gets the same guidance as an empty one, instead of zod's "expected array, received undefined".
