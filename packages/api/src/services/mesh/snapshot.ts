@@ -12,13 +12,12 @@ import { listVirtualDatabases } from "./virtual-databases";
  * diff); with one they are decrypted (only for compiling an agent config).
  */
 export async function loadMeshDefinition(tx: Tx, opts: { secretKey?: string } = {}): Promise<MeshDefinition> {
-  const [environments, endpoints, strategies, vdbs, rules] = await Promise.all([
-    listEnvironments(tx),
-    listEndpoints(tx),
-    listStrategies(tx),
-    listVirtualDatabases(tx),
-    listAccessRules(tx),
-  ]);
+  // Sequential on purpose: inside an interactive transaction these share one connection.
+  const environments = await listEnvironments(tx);
+  const endpoints = await listEndpoints(tx);
+  const strategies = await listStrategies(tx);
+  const vdbs = await listVirtualDatabases(tx);
+  const rules = await listAccessRules(tx);
   const passwords = new Map<string, string>();
   if (opts.secretKey) {
     const rows = await tx.databaseEndpoint.findMany({ select: { name: true, passwordEnc: true } });

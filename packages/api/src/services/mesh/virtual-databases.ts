@@ -22,10 +22,9 @@ const include = {
 } as const;
 
 async function loadViews(tx: Tx, where: { id?: string }): Promise<VirtualDatabaseView[]> {
-  const [rows, endpoints] = await Promise.all([
-    tx.virtualDatabase.findMany({ where, include, orderBy: { name: "asc" } }),
-    tx.databaseEndpoint.findMany({ select: { name: true, role: true, labels: true, environmentId: true } }),
-  ]);
+  // Sequential on purpose: inside an interactive transaction both would share one connection.
+  const rows = await tx.virtualDatabase.findMany({ where, include, orderBy: { name: "asc" } });
+  const endpoints = await tx.databaseEndpoint.findMany({ select: { name: true, role: true, labels: true, environmentId: true } });
   return rows.map((r) => {
     const selector = Labels.catch({}).parse(r.backendSelector);
     const direct = r.backends.map((b) => b.endpoint.name).sort();

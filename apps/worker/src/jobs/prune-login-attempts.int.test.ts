@@ -1,0 +1,76 @@
+import { randomBytes } from "node:crypto";
+import { createRedis } from "@dbmesh/queue";
+import { createTestDatabase, type TestDatabase } from "@dbmesh/db/testing";
+import { QueueEvents } from "bullmq";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorkers, type RunningWorkers } from "../worker";
+
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const HOUR = 60 * 60 * 1000;
+
+describe("prune-login-attempts on real Postgres and Redis", () => {
+  const prefixBase = `dbmesh-test-${randomBytes(4).toString("hex")}`;
+  let t: TestDatabase;
+  let running: RunningWorkers;
+  let events: QueueEvents;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    await t.db.loginAttempt.createMany({
+      data: [
+        { email: "old1@example.com", ip: "10.0.0.1", success: false, createdAt: ago(48 * HOUR) },
+        { email: "old2@example.com", ip: "10.0.0.2", success: true, createdAt: ago(25 * HOUR) },
+        { email: "old3@example.com", ip: "10.0.0.3", success: false, createdAt: ago(30 * 24 * HOUR) },
+        { email: "new1@example.com", ip: "10.0.0.4", success: false, createdAt: ago(23 * HOUR) },
+        { email: "new2@example.com", ip: "10.0.0.5", success: true, createdAt: ago(5 * 60 * 1000) },
+      ],
+    });
+    running = await startWorkers({ db: t.db, redisUrl, prefixBase, log: pino({ level: "silent" }) });
+    events = new QueueEvents("maintenance", { connection: createRedis(redisUrl, { forWorker: true }), prefix: `{${prefixBase}}` });
+    await events.waitUntilReady();
+  });
+
+  afterAll(async () => {
+    await events?.close();
+    await running?.close();
+    await t?.drop();
+    // Leave nothing of this run in Redis.
+    const redis = createRedis(redisUrl, { forWorker: true });
+    const keys = await redis.keys(`{${prefixBase}}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it("registers the hourly job scheduler", async () => {
+    const queue = running.queues.get("maintenance");
+    const scheduler = await queue?.getJobScheduler("prune-login-attempts-hourly");
+    expect(scheduler).toMatchObject({ name: "prune-login-attempts", every: HOUR });
+  });
+
+  it("deletes attempts older than a day and keeps the rest", async () => {
+    const queue = running.queues.get("maintenance");
+    if (!queue) throw new Error("no maintenance queue");
+    const job = await queue.add("prune-login-attempts", { maxAgeHours: 24 });
+    await job.waitUntilFinished(events, 20_000);
+
+    const left = await t.db.loginAttempt.findMany({ orderBy: { email: "asc" } });
+    expect(left.map((r) => r.email)).toEqual(["new1@example.com", "new2@example.com"]);
+
+    // A second run (a retry, the next hour) finds nothing more to do.
+    const again = await queue.add("prune-login-attempts", {});
+    expect(await again.waitUntilFinished(events, 20_000)).toEqual({ deleted: 0 });
+    expect(await t.db.loginAttempt.count()).toBe(2);
+  });
+
+  it("fails a job with an invalid payload for good, without retrying", async () => {
+    const queue = running.queues.get("maintenance");
+    if (!queue) throw new Error("no maintenance queue");
+    const job = await queue.add("prune-login-attempts", { maxAgeHours: 0 }, { attempts: 3 });
+    await expect(job.waitUntilFinished(events, 20_000)).rejects.toThrow(/invalid payload for prune-login-attempts/);
+    const failed = await queue.getJob(job.id ?? "");
+    expect(failed?.attemptsMade).toBe(1);
+    expect(await t.db.loginAttempt.count()).toBe(2);
+  });
+});

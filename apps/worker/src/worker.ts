@@ -1,0 +1,144 @@
+import type { Db } from "@dbmesh/db";
+import { createRedis, jobSchema, queuePrefix, waitForRedis, type QueueName } from "@dbmesh/queue";
+import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { JobContext } from "./job";
+import { pruneLoginAttempts } from "./jobs/prune-login-attempts";
+
+/** What the worker runs; a job reaches here only through defineJob, so name and queue match the catalog. */
+interface RegisteredJob {
+  queue: QueueName;
+  name: string;
+  handle(ctx: JobContext<unknown>): Promise<unknown>;
+}
+
+export const JOBS_RUN_HERE: RegisteredJob[] = [pruneLoginAttempts];
+
+interface Schedule {
+  id: string;
+  queue: QueueName;
+  everyMs: number;
+  job: string;
+  data: Record<string, unknown>;
+}
+
+/** Job schedulers (BullMQ's replacement for repeatable jobs): upserting by id makes a restart harmless. */
+export const SCHEDULES: Schedule[] = [
+  {
+    id: "prune-login-attempts-hourly",
+    queue: "maintenance",
+    everyMs: 60 * 60 * 1000,
+    job: "prune-login-attempts",
+    data: { maxAgeHours: 24 },
+  },
+];
+
+export interface StartWorkersOptions {
+  db: Db;
+  redisUrl: string;
+  /** Base of the key prefix (tests use their own, so runs never see each other's jobs). */
+  prefixBase?: string;
+  concurrency?: number;
+  log: Logger;
+  jobs?: RegisteredJob[];
+}
+
+export interface RunningWorkers {
+  queues: ReadonlyMap<QueueName, Queue>;
+  workers: readonly Worker[];
+  /** Stops taking jobs, waits for the active ones, then closes Redis. The caller owns `db`. */
+  close(): Promise<void>;
+}
+
+export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWorkers> {
+  const { db, log } = opts;
+  const prefix = queuePrefix(opts.prefixBase);
+  const jobs = opts.jobs ?? JOBS_RUN_HERE;
+  const producer = createRedis(opts.redisUrl, { forWorker: false });
+  const consumer = createRedis(opts.redisUrl, { forWorker: true });
+  const queues = new Map<QueueName, Queue>();
+  const workers: Worker[] = [];
+
+  const close = async () => {
+    await Promise.all(workers.map((w) => w.close()));
+    await Promise.all([...queues.values()].map((q) => q.close()));
+    await Promise.all([producer.quit().catch(() => producer.disconnect()), consumer.quit().catch(() => consumer.disconnect())]);
+  };
+
+  const queueOf = (name: QueueName): Queue => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: producer, prefix });
+      queue.on("error", (err) => log.error({ err, queue: name }, "queue connection error"));
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+
+  try {
+    await Promise.all([waitForRedis(producer, opts.redisUrl), waitForRedis(consumer, opts.redisUrl)]);
+    const byQueue = new Map<QueueName, Map<string, RegisteredJob>>();
+    for (const job of jobs) {
+      const defs = byQueue.get(job.queue) ?? new Map<string, RegisteredJob>();
+      defs.set(job.name, job);
+      byQueue.set(job.queue, defs);
+    }
+
+    for (const [queueName, defs] of byQueue) {
+      queueOf(queueName);
+      const worker = new Worker(queueName, (job) => runJob(queueName, defs, job, { db, log }), {
+        connection: consumer,
+        prefix,
+        concurrency: opts.concurrency ?? 2,
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { count: 5000 },
+      });
+      worker.on("error", (err) => log.error({ err, queue: queueName }, "worker error"));
+      worker.on("failed", (job, err) =>
+        log.error(
+          { err, queue: queueName, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade },
+          "job failed",
+        ),
+      );
+      workers.push(worker);
+    }
+
+    for (const s of SCHEDULES) {
+      await queueOf(s.queue).upsertJobScheduler(
+        s.id,
+        { every: s.everyMs },
+        { name: s.job, data: s.data, opts: { attempts: 3, backoff: { type: "exponential", delay: 10_000 } } },
+      );
+    }
+  } catch (err) {
+    await close().catch(() => {});
+    producer.disconnect();
+    consumer.disconnect();
+    throw err;
+  }
+
+  return { queues, workers, close };
+}
+
+async function runJob(
+  queueName: QueueName,
+  defs: ReadonlyMap<string, RegisteredJob>,
+  job: Job,
+  deps: { db: Db; log: Logger },
+): Promise<unknown> {
+  const def = defs.get(job.name);
+  const schema = jobSchema(queueName, job.name);
+  if (!def || !schema) throw new UnrecoverableError(`queue ${queueName} has no job named "${job.name}"`);
+  const parsed = schema.safeParse(job.data);
+  if (!parsed.success) {
+    // Retrying cannot fix a payload: fail for good, with the reason.
+    throw new UnrecoverableError(`invalid payload for ${job.name}: ${z.prettifyError(parsed.error)}`);
+  }
+  const log = deps.log.child({ queue: queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
+  const started = Date.now();
+  log.debug("job started");
+  const result = await def.handle({ payload: parsed.data, job, log, db: deps.db });
+  log.info({ ms: Date.now() - started }, "job done");
+  return result;
+}

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import type { QueueName } from "./queues";
+
+/**
+ * The job catalog: for each queue, its job names and their payload schemas. Payloads carry ids
+ * and settings, never secrets (they sit in Redis in clear text). Producers and the worker both
+ * validate against these.
+ */
+
+export const PruneLoginAttemptsPayload = z.object({
+  /** Rows older than this are deleted; the login throttle only looks at the last hour or so. */
+  maxAgeHours: z.number().int().min(1).max(24 * 365).default(24),
+});
+export type PruneLoginAttemptsPayload = z.infer<typeof PruneLoginAttemptsPayload>;
+
+export const JOBS = {
+  maintenance: {
+    "prune-login-attempts": PruneLoginAttemptsPayload,
+  },
+  backup: {},
+  "schema-change": {},
+  provision: {},
+} as const satisfies Record<QueueName, Record<string, z.ZodType>>;
+
+export type JobName<Q extends QueueName> = keyof (typeof JOBS)[Q] & string;
+export type JobPayload<Q extends QueueName, N extends JobName<Q>> =
+  (typeof JOBS)[Q][N] extends z.ZodType ? z.input<(typeof JOBS)[Q][N]> : never;
+
+/** The schema of one job, or undefined when the queue has no job of that name. */
+export function jobSchema(queue: QueueName, name: string): z.ZodType | undefined {
+  const jobs: Record<string, z.ZodType> = JOBS[queue];
+  return Object.hasOwn(jobs, name) ? jobs[name] : undefined;
+}
+/** The payload a handler receives: the schema's output, defaults filled in. */
+export type JobData<Q extends QueueName, N extends JobName<Q>> =
+  (typeof JOBS)[Q][N] extends z.ZodType ? z.output<(typeof JOBS)[Q][N]> : never;
