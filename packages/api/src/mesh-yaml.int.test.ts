@@ -1,6 +1,7 @@
 import { demoMesh, exportMeshYaml } from "@dbmesh/mesh";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoMeshFor, seedAdmin, seedDemoMesh, systemContext } from "./seed/demo";
+import { demoMeshFor, seedAdmin, seedDemoAccess, seedDemoMesh, systemContext } from "./seed/demo";
+import { scramVerifierMatches } from "./crypto/scram";
 import { createHarness, type Caller, type Harness } from "./testing/harness";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -63,10 +64,18 @@ describe("the demo seed", () => {
       const mesh = demoMeshFor("postgresql://postgres@127.0.0.1:5432/dbmesh_demo");
       expect(await seedDemoMesh(ctx, mesh)).toBeGreaterThan(5);
       const first = await seedAdmin(ctx, home);
+      const access = await seedDemoAccess(ctx, home, ["demo"]);
       const audits = await fresh.tdb.db.auditEvent.count();
+      const revision = await fresh.tdb.db.meshState.findUniqueOrThrow({ where: { id: 1 } });
       expect(await seedDemoMesh(ctx, mesh)).toBe(0);
       const second = await seedAdmin(ctx, home);
       expect(second).toEqual(first);
+      expect(await seedDemoAccess(ctx, home, ["demo"])).toEqual(access);
+      expect((await fresh.tdb.db.meshState.findUniqueOrThrow({ where: { id: 1 } })).revision).toBe(revision.revision);
+      const cred = await fresh.tdb.db.credential.findUniqueOrThrow({ where: { name: "demo_app" }, include: { grants: true } });
+      expect(scramVerifierMatches(access.password, cred.scramVerifier)).toBe(true);
+      expect(cred.grants).toHaveLength(1);
+      expect(readFileSync(join(home, "agent.env"), "utf8")).toContain(`DBMESH_AGENT_TOKEN=${access.agentToken}`);
       expect(await fresh.tdb.db.auditEvent.count()).toBe(audits);
       expect(readFileSync(join(home, "demo.env"), "utf8")).toContain(`DBMESH_ADMIN_TOKEN=${first.DBMESH_ADMIN_TOKEN}`);
       const viaToken = await fresh.callerFor(new Request("http://x/api/trpc", { headers: { authorization: `Bearer ${first.DBMESH_ADMIN_TOKEN}` } }));

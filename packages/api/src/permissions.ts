@@ -40,6 +40,19 @@ export const permissions: Record<string, Allow> = {
   ...crud("virtualDatabase"),
   ...crud("accessRule"),
 
+  // Application credentials: the agent checks clients against their SCRAM verifiers.
+  "credential.list": READ_ALL,
+  "credential.create": MESH_WRITE,
+  "credential.update": MESH_WRITE,
+  "credential.rotate": MESH_WRITE,
+  "credential.delete": MESH_WRITE,
+
+  // Proxy agents: registering one hands out a token that can read backend passwords.
+  "agent.list": READ_ALL,
+  "agent.get": READ_ALL,
+  "agent.create": MESH_WRITE,
+  "agent.revoke": MESH_WRITE,
+
   "mesh.overview": READ_ALL,
   "mesh.exportYaml": READ_ALL,
   "mesh.previewImport": MESH_WRITE,

@@ -1,5 +1,7 @@
 import { createTRPCRouter } from "./trpc";
 import { accessRuleRouter } from "./routers/access-rule";
+import { agentRouter } from "./routers/agent";
+import { credentialRouter } from "./routers/credential";
 import { apiTokenRouter } from "./routers/api-token";
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
@@ -17,6 +19,8 @@ export const appRouter = createTRPCRouter({
   trafficStrategy: trafficStrategyRouter,
   virtualDatabase: virtualDatabaseRouter,
   accessRule: accessRuleRouter,
+  credential: credentialRouter,
+  agent: agentRouter,
   mesh: meshRouter,
   audit: auditRouter,
   user: userRouter,

@@ -9,8 +9,9 @@ import { logger } from "./logger";
 import { isAllowed, permissions } from "./permissions";
 import { appRouter } from "./root";
 import { AuditFilter, auditCsvStream } from "./services/audit-log";
+import { AgentProtocol } from "./agent-protocol/handlers";
 
-const globals = globalThis as unknown as { __dbmeshDb?: Db; __dbmeshRedis?: Redis };
+const globals = globalThis as unknown as { __dbmeshDb?: Db; __dbmeshRedis?: Redis; __dbmeshAgentProtocol?: AgentProtocol };
 
 /** One client per process, kept on globalThis so Next's dev reloads do not leak pools. */
 export function getDb(): Db {
@@ -91,4 +92,20 @@ export async function handleAuditCsv(req: Request): Promise<Response> {
       "cache-control": "no-store",
     },
   });
+}
+
+function agentProtocol(): AgentProtocol {
+  globals.__dbmeshAgentProtocol ??= new AgentProtocol({ db: getDb(), env: apiEnv(), log: logger });
+  return globals.__dbmeshAgentProtocol;
+}
+
+/** GET /api/agent/v1/config — long-poll (apps/agent/PROTOCOL.md). */
+export function handleAgentConfig(req: Request): Promise<Response> {
+  return agentProtocol().config(req);
+}
+
+/** POST /api/agent/v1/heartbeat */
+export function handleAgentHeartbeat(req: Request): Promise<Response> {
+  const fwd = req.headers.get("x-forwarded-for");
+  return agentProtocol().heartbeat(req, fwd ? fwd.split(",").pop()!.trim() : null);
 }

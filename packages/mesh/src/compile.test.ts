@@ -190,3 +190,15 @@ describe("compile", () => {
     expect(() => compile({ revision: 1, mesh })).toThrow('virtual database "demo": traffic strategy "fast" does not exist');
   });
 });
+
+describe("compile() credentials", () => {
+  const verifier = "SCRAM-SHA-256$4096:c2FsdHNhbHQ=$c3RvcmVka2V5c3RvcmVka2V5:c2VydmVya2V5c2VydmVya2V5";
+  it("keeps only grants on virtual databases that exist, sorted, and changes the digest with the verifier", () => {
+    const mesh = demoMesh;
+    const a = compile({ revision: 1, mesh, credentials: [{ name: "demo_app", scramVerifier: verifier, virtualDatabases: ["gone", "demo", "demo"] }] });
+    expect(a.credentials).toEqual([{ name: "demo_app", scramVerifier: verifier, virtualDatabases: ["demo"] }]);
+    const b = compile({ revision: 1, mesh, credentials: [{ name: "demo_app", scramVerifier: verifier.replace("c2FsdHNhbHQ=", "b3RoZXJzYWx0"), virtualDatabases: ["demo"] }] });
+    expect(b.generatedFrom.digest).not.toBe(a.generatedFrom.digest);
+    expect(() => compile({ revision: 1, mesh, credentials: [{ name: "x", scramVerifier: "md5abc", virtualDatabases: [] }] })).toThrow(/SCRAM-SHA-256 verifier/);
+  });
+});

@@ -59,6 +59,21 @@ export const AgentVirtualDatabase = z.object({
 });
 export type AgentVirtualDatabase = z.infer<typeof AgentVirtualDatabase>;
 
+/**
+ * An application credential: the user name a client gives the agent, checked by SCRAM-SHA-256
+ * against a PostgreSQL-format verifier (`SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`).
+ * The password itself never leaves the control plane (it is shown once, when created).
+ */
+export const AgentCredential = z.object({
+  name: z.string().min(1).max(63),
+  scramVerifier: z
+    .string()
+    .regex(/^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, "not a SCRAM-SHA-256 verifier"),
+  /** The virtual databases this credential may connect to. */
+  virtualDatabases: z.array(ResourceName),
+});
+export type AgentCredential = z.infer<typeof AgentCredential>;
+
 export const AgentConfig = z.object({
   revision: z.number().int().min(0),
   generatedFrom: z.object({
@@ -68,6 +83,8 @@ export const AgentConfig = z.object({
   }),
   /** Sorted by name. */
   virtualDatabases: z.array(AgentVirtualDatabase),
+  /** Sorted by name. */
+  credentials: z.array(AgentCredential).default([]),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
@@ -87,7 +104,7 @@ export class MeshCompileError extends Error {
  * same JSON (no timestamps, everything sorted), so agents and the control plane can compare configs by digest.
  * Throws MeshCompileError when the mesh has dangling references or duplicate names.
  */
-export function compile(input: { revision: number; mesh: MeshDefinition }): AgentConfig {
+export function compile(input: { revision: number; mesh: MeshDefinition; credentials?: readonly AgentCredential[] }): AgentConfig {
   const { mesh } = input;
   const issues = checkReferences(mesh);
   if (issues.length > 0) throw new MeshCompileError(issues);
@@ -129,10 +146,23 @@ export function compile(input: { revision: number; mesh: MeshDefinition }): Agen
     ...vdb,
     backends: vdb.backends.map((b) => ({ ...b, password: null })),
   }));
+  const vdbNames = new Set(normalized.map((v) => v.name));
+  const credentials = z.array(AgentCredential).parse(
+    sortByName(input.credentials ?? []).map((c) => ({
+      ...c,
+      // A grant on a virtual database that no longer exists grants nothing.
+      virtualDatabases: [...new Set(c.virtualDatabases)].filter((v) => vdbNames.has(v)).sort(compareNames),
+    })),
+  );
   return AgentConfig.parse({
     revision: input.revision,
-    generatedFrom: { compiler: "@dbmesh/mesh", digest: fingerprint(JSON.stringify(withoutSecrets)) },
+    generatedFrom: {
+      compiler: "@dbmesh/mesh",
+      // Verifiers are salted hashes, not passwords: a rotated credential must change the digest.
+      digest: fingerprint(JSON.stringify({ virtualDatabases: withoutSecrets, credentials })),
+    },
     virtualDatabases: normalized,
+    credentials,
   });
 }
 

@@ -9,7 +9,10 @@ import { newId } from "../ids";
 import { generatePassword, hashPassword, verifyPassword } from "../crypto/password";
 import { newSecretToken, sha256Hex } from "../crypto/token";
 import { API_TOKEN_PREFIX } from "../auth/api-tokens";
+import { scramVerifier, scramVerifierMatches } from "../crypto/scram";
+import { AGENT_TOKEN_PREFIX } from "../services/agents";
 import { mutate } from "../services/mutation";
+import { bumpMeshRevision } from "../mesh-revision";
 import { saveAccessRule } from "../services/mesh/access-rules";
 import { saveEndpoint } from "../services/mesh/endpoints";
 import { saveEnvironment } from "../services/mesh/environments";
@@ -18,13 +21,16 @@ import { saveVirtualDatabase } from "../services/mesh/virtual-databases";
 
 export const DEMO_ADMIN_EMAIL = "admin@dbmesh.local";
 
-export interface DemoLogin {
+export type DemoLogin = {
   DBMESH_ADMIN_EMAIL: string;
   DBMESH_ADMIN_PASSWORD: string;
   DBMESH_ADMIN_TOKEN: string;
-}
+};
 
-function readEnvFile(path: string): Record<string, string> {
+export const DEMO_CREDENTIAL = "demo_app";
+export const LOCAL_AGENT = "local";
+
+export function readEnvFile(path: string): Record<string, string> {
   if (!existsSync(path)) return {};
   const out: Record<string, string> = {};
   for (const line of readFileSync(path, "utf8").split("\n")) {
@@ -71,7 +77,8 @@ export function demoMeshFor(demoDbUrl: string): MeshDefinition {
 /** Creates what is missing (by name) and never overwrites what a user changed: safe to run twice. */
 export async function seedDemoMesh(ctx: Context, mesh: MeshDefinition): Promise<number> {
   let created = 0;
-  await mutate(ctx, { mesh: true }, async (tx, audit) => {
+  // The revision moves only when something was created: a second run must change nothing.
+  await mutate(ctx, { mesh: false }, async (tx, audit) => {
     const track = async (objectType: string, name: string, exists: unknown, save: () => Promise<{ id: string; after: unknown }>) => {
       if (exists) return;
       const saved = await save();
@@ -90,6 +97,7 @@ export async function seedDemoMesh(ctx: Context, mesh: MeshDefinition): Promise<
       await track("virtual_database", v.name, await tx.virtualDatabase.findUnique({ where: { name: v.name } }), () => saveVirtualDatabase(tx, v));
     for (const r of mesh.accessRules)
       await track("access_rule", r.name, await tx.accessRule.findUnique({ where: { name: r.name } }), () => saveAccessRule(tx, r));
+    if (created > 0) await bumpMeshRevision(tx);
   });
   return created;
 }
@@ -139,6 +147,61 @@ export async function seedAdmin(ctx: Context, homeDir: string): Promise<DemoLogi
   });
   const login: DemoLogin = { DBMESH_ADMIN_EMAIL: DEMO_ADMIN_EMAIL, DBMESH_ADMIN_PASSWORD: password, DBMESH_ADMIN_TOKEN: token };
   mkdirSync(homeDir, { recursive: true });
-  writeFileSync(file, Object.entries(login).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  writeEnvFile(file, login);
   return login;
+}
+
+/**
+ * The demo application credential (granted on every demo virtual database) and the token of the
+ * local agent that `npm start` runs. Passwords and tokens that still work are kept.
+ */
+export async function seedDemoAccess(ctx: Context, homeDir: string, vdbNames: string[]) {
+  const saved = { ...readEnvFile(join(homeDir, "demo.env")), ...readEnvFile(join(homeDir, "agent.env")) };
+  const db = ctx.db;
+  const cred = await db.credential.findUnique({ where: { name: DEMO_CREDENTIAL } });
+  let password = saved.DBMESH_DEMO_PASSWORD ?? "";
+  const passwordWorks = !!cred && !!password && scramVerifierMatches(password, cred.scramVerifier);
+  if (!passwordWorks) password = generatePassword();
+
+  const agent = await db.agent.findUnique({ where: { name: LOCAL_AGENT } });
+  let token = saved.DBMESH_AGENT_TOKEN ?? "";
+  const tokenWorks = !!agent && !agent.revokedAt && !!token && agent.tokenHash === sha256Hex(token);
+  if (!tokenWorks) token = newSecretToken(AGENT_TOKEN_PREFIX);
+
+  await mutate(ctx, { mesh: !passwordWorks }, async (tx, audit) => {
+    if (!cred) {
+      const vdbs = await tx.virtualDatabase.findMany({ where: { name: { in: vdbNames } }, select: { id: true } });
+      const row = await tx.credential.create({
+        data: {
+          id: newId("cred"),
+          name: DEMO_CREDENTIAL,
+          description: "the demo application (npm start)",
+          scramVerifier: scramVerifier(password),
+          grants: { create: vdbs.map((v) => ({ virtualDatabaseId: v.id })) },
+        },
+      });
+      await audit({ action: "credential.create", objectType: "credential", objectId: row.id, objectName: row.name, after: { virtualDatabases: vdbNames } });
+    } else if (!passwordWorks) {
+      await tx.credential.update({ where: { id: cred.id }, data: { scramVerifier: scramVerifier(password) } });
+      await audit({ action: "credential.rotate", objectType: "credential", objectId: cred.id, objectName: cred.name });
+    }
+    if (!agent) {
+      const row = await tx.agent.create({ data: { id: newId("agt"), name: LOCAL_AGENT, tokenHash: sha256Hex(token), tokenPrefix: token.slice(0, 12) } });
+      await audit({ action: "agent.create", objectType: "agent", objectId: row.id, objectName: row.name });
+    } else if (!tokenWorks) {
+      await tx.agent.update({ where: { id: agent.id }, data: { tokenHash: sha256Hex(token), tokenPrefix: token.slice(0, 12), revokedAt: null } });
+      await audit({ action: "agent.rotate_token", objectType: "agent", objectId: agent.id, objectName: agent.name });
+    }
+  });
+  mkdirSync(homeDir, { recursive: true });
+  writeEnvFile(join(homeDir, "agent.env"), { DBMESH_AGENT_NAME: LOCAL_AGENT, DBMESH_AGENT_TOKEN: token });
+  writeEnvFile(join(homeDir, "demo.env"), { DBMESH_DEMO_PASSWORD: password });
+  return { credential: DEMO_CREDENTIAL, password, agentToken: token };
+}
+
+/** Sets keys in an env file, keeping the others it holds. */
+export function writeEnvFile(path: string, values: Record<string, string>) {
+  const merged = { ...readEnvFile(path), ...values };
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, Object.entries(merged).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
 }
