@@ -4,6 +4,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { JobContext } from "./job";
+import { pruneAgentFetches } from "./jobs/prune-agent-fetches";
 import { pruneLoginAttempts } from "./jobs/prune-login-attempts";
 
 /** What the worker runs; a job reaches here only through defineJob, so name and queue match the catalog. */
@@ -13,7 +14,7 @@ interface RegisteredJob {
   handle(ctx: JobContext<unknown>): Promise<unknown>;
 }
 
-export const JOBS_RUN_HERE: RegisteredJob[] = [pruneLoginAttempts];
+export const JOBS_RUN_HERE: RegisteredJob[] = [pruneLoginAttempts, pruneAgentFetches];
 
 interface Schedule {
   id: string;
@@ -30,6 +31,13 @@ export const SCHEDULES: Schedule[] = [
     queue: "maintenance",
     everyMs: 60 * 60 * 1000,
     job: "prune-login-attempts",
+    data: { maxAgeHours: 24 },
+  },
+  {
+    id: "prune-agent-fetches-hourly",
+    queue: "maintenance",
+    everyMs: 60 * 60 * 1000,
+    job: "prune-agent-fetches",
     data: { maxAgeHours: 24 },
   },
 ];

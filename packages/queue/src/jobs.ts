@@ -13,9 +13,16 @@ export const PruneLoginAttemptsPayload = z.object({
 });
 export type PruneLoginAttemptsPayload = z.infer<typeof PruneLoginAttemptsPayload>;
 
+export const PruneAgentFetchesPayload = z.object({
+  /** The console shows an agent's recent fetches; older rows only cost space. */
+  maxAgeHours: z.number().int().min(1).max(24 * 365).default(24),
+});
+export type PruneAgentFetchesPayload = z.infer<typeof PruneAgentFetchesPayload>;
+
 export const JOBS = {
   maintenance: {
     "prune-login-attempts": PruneLoginAttemptsPayload,
+    "prune-agent-fetches": PruneAgentFetchesPayload,
   },
   backup: {},
   "schema-change": {},

@@ -73,4 +73,19 @@ describe("prune-login-attempts on real Postgres and Redis", () => {
     expect(failed?.attemptsMade).toBe(1);
     expect(await t.db.loginAttempt.count()).toBe(2);
   });
+  it("prunes agent config fetches older than a day", async () => {
+    const queue = running.queues.get("maintenance");
+    if (!queue) throw new Error("no maintenance queue");
+    await t.db.agent.create({ data: { id: "agt_prune", name: "prune-test", tokenHash: "h", tokenPrefix: "p" } });
+    await t.db.agentConfigFetch.createMany({
+      data: [
+        { agentId: "agt_prune", status: 200, revision: 1n, waitedMs: 0, at: new Date(Date.now() - 30 * HOUR) },
+        { agentId: "agt_prune", status: 304, revision: 1n, waitedMs: 30000, at: new Date(Date.now() - HOUR) },
+      ],
+    });
+    expect(await queue.getJobScheduler("prune-agent-fetches-hourly")).toMatchObject({ name: "prune-agent-fetches", every: HOUR });
+    const job = await queue.add("prune-agent-fetches", { maxAgeHours: 24 });
+    await job.waitUntilFinished(events, 20_000);
+    expect((await t.db.agentConfigFetch.findMany()).map((f) => f.status)).toEqual([304]);
+  });
 });

@@ -1,0 +1,51 @@
+import { defineConfig } from "@playwright/test";
+import { readTestEnv, REPO_ROOT } from "./fixtures/test-env";
+
+// The console under test: the production build of apps/web, started by Playwright against the
+// test databases that `scripts/prepare.sh --test` migrated and seeded.
+const PORT = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${PORT}`;
+const env = readTestEnv();
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  // Two cores: the server, Postgres and the browser share them.
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  webServer: {
+    command: `npx next start -H 127.0.0.1 -p ${PORT}`,
+    cwd: `${REPO_ROOT}/apps/web`,
+    url: `${baseURL}/api/health`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: {
+      DATABASE_URL: env.DATABASE_URL,
+      REDIS_URL: env.REDIS_URL,
+      DBMESH_SECRET_KEY: env.DBMESH_SECRET_KEY,
+      LOG_LEVEL: "warn",
+    },
+  },
+});
