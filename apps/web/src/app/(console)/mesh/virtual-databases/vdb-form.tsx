@@ -1,0 +1,246 @@
+"use client";
+
+import { ResourceName, VirtualDatabase } from "@dbmesh/mesh";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { FormProvider, useForm, useWatch } from "react-hook-form";
+import { z } from "zod";
+import { Alert } from "@/components/alert";
+import { DeleteButton } from "@/components/confirm-dialog";
+import { applyServerError, CheckboxGroup, KeyValueEditor, SelectField, TextareaField, TextField } from "@/components/form-fields";
+import { FormFooter, FormSection, ReadOnlyNote } from "@/components/form-layout";
+import { LoadingBlock, QueryError } from "@/components/loading";
+import { PageHeader, Section } from "@/components/page-header";
+import { useSession } from "@/components/session";
+import { RoleBadge } from "@/components/status-badge";
+import { useToast } from "@/components/toast";
+import { linkClass } from "@/components/ui";
+import { labelRows, labelsFromRows, plural } from "@/lib/format";
+import { LabelRows } from "@/lib/form-schemas";
+import { useTRPC } from "@/trpc/react";
+import type { RouterOutputs } from "@/trpc/types";
+
+type Vdb = RouterOutputs["virtualDatabase"]["get"];
+type Endpoint = RouterOutputs["endpoint"]["list"][number];
+
+// The mesh schema's fields; the label selector is edited as rows and "none" is a blank choice.
+const VdbForm = z
+  .object({
+    ...VirtualDatabase.shape,
+    trafficStrategy: z.string().transform((s) => (s === "" ? null : s)).pipe(ResourceName.nullable()),
+    backendSelector: LabelRows,
+  })
+  .refine((v) => v.backends.length > 0 || v.backendSelector.length > 0, {
+    message: "choose at least one backend endpoint or a label selector",
+    path: ["backends"],
+  });
+type FormIn = z.input<typeof VdbForm>;
+type FormOut = z.output<typeof VdbForm>;
+
+const FIELDS = ["name", "description", "environment", "trafficStrategy", "backends", "backendSelector"];
+
+export function VirtualDatabaseEditor({ id }: { id?: string }) {
+  const trpc = useTRPC();
+  const existing = useQuery(trpc.virtualDatabase.get.queryOptions({ id: id ?? "" }, { enabled: !!id }));
+  const environments = useQuery(trpc.environment.list.queryOptions());
+  const endpoints = useQuery(trpc.endpoint.list.queryOptions());
+  const strategies = useQuery(trpc.trafficStrategy.list.queryOptions());
+  const back = { href: "/mesh/virtual-databases", label: "Virtual databases" };
+
+  const error = existing.error ?? environments.error ?? endpoints.error ?? strategies.error;
+  if (error) {
+    return (
+      <>
+        <PageHeader title="Virtual database" back={back} />
+        <QueryError error={error} what="the virtual database" />
+      </>
+    );
+  }
+  if ((id && !existing.data) || !environments.data || !endpoints.data || !strategies.data) return <LoadingBlock />;
+  return (
+    <VdbFormView
+      key={existing.data?.updatedAt.toISOString() ?? "new"}
+      vdb={existing.data}
+      environments={environments.data.map((e) => e.name)}
+      endpoints={endpoints.data}
+      strategies={strategies.data.map((s) => s.name)}
+    />
+  );
+}
+
+function VdbFormView({ vdb, environments, endpoints, strategies }: { vdb?: Vdb; environments: string[]; endpoints: Endpoint[]; strategies: string[] }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const { can, role } = useSession();
+  const readOnly = vdb ? !can("virtualDatabase.update") : !can("virtualDatabase.create");
+  const [formError, setFormError] = useState<string | null>(null);
+
+  const form = useForm<FormIn, unknown, FormOut>({
+    resolver: zodResolver(VdbForm),
+    defaultValues: vdb
+      ? {
+          name: vdb.name,
+          description: vdb.description,
+          environment: vdb.environment,
+          trafficStrategy: vdb.trafficStrategy ?? "",
+          backends: vdb.backends,
+          backendSelector: labelRows(vdb.backendSelector),
+        }
+      : { name: "", description: "", environment: environments[0] ?? "", trafficStrategy: "", backends: [], backendSelector: [] },
+  });
+  const create = useMutation(trpc.virtualDatabase.create.mutationOptions());
+  const update = useMutation(trpc.virtualDatabase.update.mutationOptions());
+  const remove = useMutation(trpc.virtualDatabase.delete.mutationOptions());
+
+  const environment = useWatch({ control: form.control, name: "environment" });
+  const selectorRows = useWatch({ control: form.control, name: "backendSelector" });
+  const inEnvironment = useMemo(() => endpoints.filter((e) => e.environment === environment), [endpoints, environment]);
+
+  // Backends must live in the virtual database's environment: picks from another one go when it changes.
+  const lastEnv = useRef(environment);
+  useEffect(() => {
+    if (lastEnv.current === environment) return;
+    lastEnv.current = environment;
+    const allowed = new Set(inEnvironment.map((e) => e.name));
+    const picked = form.getValues("backends") ?? [];
+    const kept = picked.filter((n) => allowed.has(n));
+    if (kept.length !== picked.length) form.setValue("backends", kept, { shouldDirty: true });
+  }, [environment, inEnvironment, form]);
+
+  const selectorMatches = useMemo(() => {
+    const rows = (selectorRows ?? []).filter((r) => r.key);
+    if (!rows.length) return null;
+    return inEnvironment.filter((e) => rows.every((r) => e.labels[r.key] === r.value)).map((e) => e.name);
+  }, [selectorRows, inEnvironment]);
+
+  const onSubmit = form.handleSubmit(async (values) => {
+    setFormError(null);
+    try {
+      const data = { ...values, backendSelector: labelsFromRows(values.backendSelector) };
+      if (vdb) await update.mutateAsync({ id: vdb.id, data });
+      else await create.mutateAsync(data);
+      await queryClient.invalidateQueries();
+      toast(`Virtual database "${values.name}" ${vdb ? "saved" : "created"}.`);
+      router.push("/mesh/virtual-databases");
+    } catch (err) {
+      setFormError(applyServerError(err, form.setError, FIELDS));
+    }
+  });
+
+  return (
+    <div>
+      <PageHeader
+        title={vdb ? vdb.name : "New virtual database"}
+        description={vdb ? vdb.description || `Virtual database ${vdb.id}` : "A database name applications connect to through the agent."}
+        back={{ href: "/mesh/virtual-databases", label: "Virtual databases" }}
+        actions={
+          vdb && can("virtualDatabase.delete") ? (
+            <DeleteButton
+              what={`virtual database "${vdb.name}"`}
+              consequence={`Applications can no longer connect to "${vdb.name}" once agents pick up the change. Its ${plural(vdb.accessRuleCount, "access rule")} are deleted with it.`}
+              onDelete={async () => {
+                await remove.mutateAsync({ id: vdb.id });
+                await queryClient.invalidateQueries();
+                toast(`Virtual database "${vdb.name}" deleted.`);
+                router.push("/mesh/virtual-databases");
+              }}
+            />
+          ) : undefined
+        }
+      />
+
+      {vdb && <VdbDetails vdb={vdb} />}
+
+      {readOnly && <ReadOnlyNote role={role} what="virtual databases" />}
+      {environments.length === 0 && !readOnly && (
+        <Alert tone="warning" className="mb-4">
+          A virtual database belongs to an environment, and none exists yet.{" "}
+          <Link href="/settings/environments/new" className={linkClass}>
+            Create an environment
+          </Link>{" "}
+          first.
+        </Alert>
+      )}
+      <FormProvider {...form}>
+        <form onSubmit={onSubmit} noValidate className="space-y-5">
+          <fieldset disabled={readOnly} className="min-w-0 space-y-5">
+            <FormSection title="Virtual database">
+              <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+                <TextField name="name" label="Name" hint="What applications put in their connection string as the database name." autoComplete="off" />
+                <SelectField name="environment" label="Environment" options={environments.map((e) => ({ value: e, label: e }))} />
+                <SelectField
+                  name="trafficStrategy"
+                  label="Traffic strategy"
+                  placeholder="none (the default strategy)"
+                  options={strategies.map((s) => ({ value: s, label: s }))}
+                />
+                <TextareaField name="description" label="Description" rows={2} className="sm:col-span-2" />
+              </div>
+            </FormSection>
+
+            <FormSection
+              title="Backends"
+              description="Pick endpoints directly, select them by labels, or both. Only endpoints in the same environment can serve it."
+            >
+              <CheckboxGroup
+                name="backends"
+                legend={`Endpoints in ${environment || "this environment"}`}
+                options={inEnvironment.map((e) => ({ value: e.name, label: `${e.name} (${e.role.toLowerCase()})` }))}
+                emptyText="No endpoints in this environment yet."
+              />
+              <KeyValueEditor
+                name="backendSelector"
+                legend="Label selector"
+                addLabel="Add selector label"
+                hint="Endpoints whose labels include all of these are backends too."
+              />
+              {selectorMatches && (
+                <p className="text-sm text-slate-600" aria-live="polite">
+                  The selector matches {selectorMatches.length ? selectorMatches.join(", ") : "no endpoint"} right now.
+                </p>
+              )}
+            </FormSection>
+          </fieldset>
+          <FormFooter saving={form.formState.isSubmitting} readOnly={readOnly} cancelHref="/mesh/virtual-databases" formError={formError} />
+        </form>
+      </FormProvider>
+    </div>
+  );
+}
+
+function VdbDetails({ vdb }: { vdb: Vdb }) {
+  return (
+    <div className="mb-5 grid grid-cols-1 gap-4 lg:grid-cols-2">
+      <Section title="Resolved backends" description="Every endpoint that serves it now: direct picks plus label-selector matches.">
+        {vdb.resolvedBackends.length === 0 ? (
+          <Alert tone="warning">No endpoint serves this virtual database: connections to it fail until one is added.</Alert>
+        ) : (
+          <ul className="divide-y divide-slate-100">
+            {vdb.resolvedBackends.map((b) => (
+              <li key={b.name} className="flex items-center justify-between gap-2 py-1.5 text-sm">
+                <span className="font-medium">{b.name}</span>
+                <RoleBadge role={b.role} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+      <Section title="Connect">
+        <p className="text-sm text-slate-700">Applications connect through the agent, with an app credential:</p>
+        <pre className="mt-2 overflow-x-auto rounded-md bg-slate-900 px-3 py-2 font-mono text-xs text-slate-100">
+          {`postgresql://<credential>@<agent-host>:6432/${vdb.name}`}
+        </pre>
+        <p className="mt-3 text-sm">
+          <Link href={`/mesh/access-rules?vdb=${encodeURIComponent(vdb.name)}`} className={linkClass}>
+            {plural(vdb.accessRuleCount, "access rule")} for {vdb.name}
+          </Link>
+        </p>
+      </Section>
+    </div>
+  );
+}
