@@ -37,6 +37,8 @@ test("an AUDITOR reads the audit log; a DBA cannot open user management", async 
   await expect(page.getByRole("table")).toBeVisible();
   await expect(page.getByRole("row").nth(1)).toBeVisible();
   await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
 
   const dba = await createUser(request, "DBA");
   await login(page, dba.email, dba.password);

@@ -63,6 +63,7 @@ export const permissions: Record<string, Allow> = {
   "audit.verifyChain": ["ADMIN", "AUDITOR"],
 
   "user.list": ADMIN_ONLY,
+  "user.get": ADMIN_ONLY,
   "user.create": ADMIN_ONLY,
   "user.update": ADMIN_ONLY,
   "user.resetPassword": ADMIN_ONLY,

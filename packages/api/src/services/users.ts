@@ -39,6 +39,12 @@ export function listUsers(ctx: Context) {
   return ctx.db.user.findMany({ select: publicFields, orderBy: { email: "asc" } });
 }
 
+export async function getUser(ctx: Context, id: string) {
+  const user = await ctx.db.user.findUnique({ where: { id }, select: publicFields });
+  if (!user) throw notFound("user", id);
+  return user;
+}
+
 export async function createUser(ctx: Context, input: UserCreateInput) {
   const password = input.password || generatePassword();
   const problem = passwordProblem(password, [input.email, input.name]);

@@ -1,4 +1,4 @@
-import { diffMesh, parseMeshYaml, type MeshChange, type MeshDefinition } from "@dbmesh/mesh";
+import { diffMesh, parseMeshYaml, type Issue, type MeshChange, type MeshDefinition } from "@dbmesh/mesh";
 import type { Context } from "../../context";
 import { AppError } from "../../errors";
 import { currentMeshRevision } from "../../mesh-revision";
@@ -12,7 +12,8 @@ import { deleteVirtualDatabase, saveVirtualDatabase } from "./virtual-databases"
 
 export interface ImportPreview {
   ok: boolean;
-  errors: { path: string; message: string }[];
+  /** Each with the YAML line when known. */
+  errors: Issue[];
   changes: MeshChange[];
   summary: { create: number; update: number; delete: number; unchanged: number };
   /** The revision the preview was computed against; apply refuses if the mesh moved since. */
