@@ -1,0 +1,41 @@
+import type { StatementKind } from "@dbmesh/mesh";
+import type { StatementAnalysis } from "@dbmesh/sql";
+
+/** What circuit breaks, concurrency controls and read/write rules match on. */
+export interface StatementRule {
+  regex: readonly string[];
+  statementKinds: readonly StatementKind[];
+}
+
+// Compiled once per rule object. A config is immutable once parsed and a new config brings new objects,
+// so the old regexes go with the old config.
+const compiled = new WeakMap<object, readonly RegExp[]>();
+
+/** The rule's regexes, case-insensitive, compiled on first use. One that does not compile matches nothing. */
+export function ruleRegexes(rule: { regex: readonly string[] }): readonly RegExp[] {
+  let regexes = compiled.get(rule);
+  if (regexes === undefined) {
+    regexes = rule.regex.flatMap((source) => {
+      try {
+        return [new RegExp(source, "i")];
+      } catch {
+        return []; // the mesh schema refuses these on save; never fail a query over one
+      }
+    });
+    compiled.set(rule, regexes);
+  }
+  return regexes;
+}
+
+export function matchesAnyRegex(rule: { regex: readonly string[] }, sql: string): boolean {
+  for (const re of ruleRegexes(rule)) if (re.test(sql)) return true;
+  return false;
+}
+
+/**
+ * A rule matches when the statement's kind (of the first statement in the text) is one of its kinds, or
+ * any of its regexes matches the SQL text.
+ */
+export function matchesRule(rule: StatementRule, sql: string, analysis: StatementAnalysis): boolean {
+  return rule.statementKinds.includes(analysis.kind) || matchesAnyRegex(rule, sql);
+}

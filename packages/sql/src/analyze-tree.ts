@@ -1,0 +1,393 @@
+import type { AccessOperation, StatementKind } from "@dbmesh/mesh";
+import type { ParseTree } from "./pg-parser";
+import type { StatementAnalysis, TableRef, TransactionCommand } from "./types";
+
+// From libpg-query's JSON parse tree to a StatementAnalysis. Nodes are `{ NodeType: body }`, except where
+// the grammar fixes the type: a RangeVar is bare under `relation`, `view`, `into.rel`, `pktable`…, and the
+// arms of a UNION (`larg`, `rarg`) are bare SelectStmt bodies. Fields holding their default value (false,
+// 0, empty) are omitted. So tables are found by shape (an object with a string `relname`), not by key.
+
+type Json = Record<string, unknown>;
+
+const KIND_BY_NODE: Record<string, StatementKind> = {
+  SelectStmt: "select",
+  InsertStmt: "insert",
+  UpdateStmt: "update",
+  DeleteStmt: "delete",
+  MergeStmt: "merge",
+  CopyStmt: "copy",
+  TruncateStmt: "truncate",
+  TransactionStmt: "transaction",
+  VariableSetStmt: "set",
+  VariableShowStmt: "show",
+  ExplainStmt: "explain",
+  CallStmt: "call",
+  DoStmt: "call",
+};
+
+/** DDL whose node name does not start with Create/Alter/Drop. */
+const OTHER_DDL = new Set([
+  "ViewStmt",
+  "IndexStmt",
+  "RuleStmt",
+  "RenameStmt",
+  "CommentStmt",
+  "SecLabelStmt",
+  "GrantStmt",
+  "GrantRoleStmt",
+  "DefineStmt",
+  "CompositeTypeStmt",
+  "ReassignOwnedStmt",
+  "ImportForeignSchemaStmt",
+]);
+
+/** Maintenance that needs ownership (or MAINTAIN) in PostgreSQL: reported as ddl on its tables. */
+const MAINTENANCE = new Set(["VacuumStmt", "ClusterStmt", "ReindexStmt", "RefreshMatViewStmt"]);
+
+const DML_OPERATION: Record<string, AccessOperation> = {
+  InsertStmt: "insert",
+  UpdateStmt: "update",
+  DeleteStmt: "delete",
+  MergeStmt: "merge",
+};
+
+const TRANSACTION_BY_KIND: Record<string, TransactionCommand> = {
+  TRANS_STMT_BEGIN: "begin",
+  TRANS_STMT_START: "begin",
+  TRANS_STMT_COMMIT: "commit",
+  TRANS_STMT_ROLLBACK: "rollback",
+  TRANS_STMT_SAVEPOINT: "savepoint",
+  TRANS_STMT_RELEASE: "release",
+  TRANS_STMT_ROLLBACK_TO: "rollback_to",
+  TRANS_STMT_PREPARE: "prepare",
+};
+
+/** DROP / COMMENT ON these name a relation by a plain name list, not a RangeVar. */
+const RELATION_OBJECTS = new Set([
+  "OBJECT_TABLE",
+  "OBJECT_VIEW",
+  "OBJECT_MATVIEW",
+  "OBJECT_SEQUENCE",
+  "OBJECT_FOREIGN_TABLE",
+  "OBJECT_INDEX",
+]);
+/** …and these name `relation.object` (the table is all but the last name). */
+const OBJECTS_ON_RELATION = new Set(["OBJECT_TRIGGER", "OBJECT_RULE", "OBJECT_POLICY", "OBJECT_COLUMN"]);
+
+/** `DECLARE … WITH HOLD` (CURSOR_OPT_HOLD in PostgreSQL's parsenodes.h). */
+const CURSOR_OPT_HOLD = 0x20;
+
+export function kindOfNode(type: string): StatementKind {
+  const kind = KIND_BY_NODE[type];
+  if (kind !== undefined) return kind;
+  if (type.startsWith("Create") || type.startsWith("Alter") || type.startsWith("Drop") || OTHER_DDL.has(type)) {
+    return "ddl";
+  }
+  return "other";
+}
+
+/** Tables of the whole text, deduplicated across its statements. */
+class TableSet {
+  readonly list: TableRef[] = [];
+  private readonly seen = new Set<string>();
+
+  add(schema: string | null, name: string, operation: AccessOperation): void {
+    const key = `${schema ?? ""}\u0000${name}\u0000${operation}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.list.push(Object.freeze({ schema, name, operation }));
+  }
+}
+
+// Work items of the walk. It keeps its own stack instead of recursing: PostgreSQL's parser accepts trees
+// (a UNION ALL of 5,000 SELECTs, `a + a + …` with 7,000 terms) deeper than the JS stack would take.
+const VISIT = 0; // (node, op)
+const ENTER = 1; // (SELECT or DML body, DML target operation or null): bring its WITH into scope, then BODY
+const BODY = 2; // (same): its WITH is in scope, walk the rest
+const CTE_NAME = 3; // (name): from here on, a CTE of that name is in scope
+const RESTORE = 4; // (scope length): leave a WITH
+
+/** What one statement does, found while walking it. */
+class StatementWalk {
+  writes = false;
+  locking = false;
+  createsTemp = false;
+  /** CTE names in scope, innermost last; a CTE hides a table of the same unqualified name. */
+  private readonly ctes: string[] = [];
+  /** Triples (item, a, b); the top runs first. */
+  private readonly stack: unknown[] = [];
+
+  constructor(private readonly tables: TableSet) {}
+
+  walk(root: unknown, op: AccessOperation): void {
+    const stack = this.stack;
+    stack.push(VISIT, root, op);
+    while (stack.length > 0) {
+      const b = stack.pop();
+      const a = stack.pop();
+      switch (stack.pop() as number) {
+        case VISIT:
+          this.visit(a, b as AccessOperation, null);
+          break;
+        case ENTER:
+          this.enter(a as Json, b as AccessOperation | null);
+          break;
+        case BODY:
+          this.visit(a, "select", b as AccessOperation | null);
+          break;
+        case CTE_NAME:
+          this.ctes.push(a as string);
+          break;
+        case RESTORE:
+          this.ctes.length = a as number;
+          break;
+      }
+    }
+  }
+
+  /**
+   * Queues the children of one node so that they run in source order. `target`: the node is a DML body
+   * and this operation is done on its `relation`.
+   */
+  private visit(value: unknown, op: AccessOperation, target: AccessOperation | null): void {
+    if (typeof value !== "object" || value === null) return;
+    const stack = this.stack;
+    const first = stack.length;
+    if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === "object" && item !== null) stack.push(VISIT, item, op);
+    } else {
+      // Keys are tested inside one for…in loop: a named property load on every node, each of a different
+      // shape, costs more than the rest of the walk.
+      const node = value as Json;
+      for (const key in node) {
+        if (key === "relname") {
+          if (typeof node.relname === "string") return this.table(node, op, true);
+          continue;
+        }
+        const child = node[key];
+        if (typeof child !== "object" || child === null) continue;
+        switch (key) {
+          case "withClause":
+            break; // only SELECT and DML bodies have one, and `enter` took care of it
+          case "relation":
+            if (target !== null) this.table(child as Json, target, false); // a DML target is never a CTE
+            else stack.push(VISIT, child, op);
+            break;
+          case "lockingClause":
+            // Its `lockedRels` name FROM items (aliases included), not tables.
+            this.locking = true;
+            break;
+          case "intoClause": // SELECT … INTO creates a table
+            this.writes = true;
+            stack.push(VISIT, child, "ddl");
+            break;
+          case "SelectStmt":
+          case "larg": // the arms of UNION/INTERSECT/EXCEPT are bare SelectStmt bodies
+          case "rarg":
+            stack.push(ENTER, child, null);
+            break;
+          case "InsertStmt":
+          case "UpdateStmt":
+          case "DeleteStmt":
+          case "MergeStmt":
+            this.writes = true;
+            stack.push(ENTER, child, DML_OPERATION[key]!);
+            break;
+          case "CopyStmt":
+            stack.push(ENTER, child, "copy");
+            break;
+          case "TruncateStmt":
+            stack.push(VISIT, (child as Json).relations, "truncate");
+            break;
+          default:
+            stack.push(VISIT, child, op);
+        }
+      }
+    }
+    reverseTriples(stack, first);
+  }
+
+  /** Each CTE sees the ones before it (all of them when RECURSIVE); the body sees them all; then they go. */
+  private enter(body: Json, target: AccessOperation | null): void {
+    const withClause = body.withClause as Json | undefined;
+    if (withClause === undefined) return this.visit(body, "select", target);
+    const stack = this.stack;
+    const ctes = ((withClause.ctes ?? []) as Json[]).map((c) => (c.CommonTableExpr ?? {}) as Json);
+    const recursive = withClause.recursive === true;
+    stack.push(RESTORE, this.ctes.length, null);
+    stack.push(BODY, body, target);
+    for (let i = ctes.length - 1; i >= 0; i--) {
+      if (!recursive) stack.push(CTE_NAME, String(ctes[i]!.ctename ?? ""), null);
+      stack.push(VISIT, ctes[i]!.ctequery, "select");
+    }
+    if (recursive) for (const cte of ctes) this.ctes.push(String(cte.ctename ?? ""));
+  }
+
+  table(rangeVar: Json, op: AccessOperation, maybeCte: boolean): void {
+    const name = rangeVar.relname as string;
+    const schema = typeof rangeVar.schemaname === "string" ? rangeVar.schemaname : null;
+    if (maybeCte && schema === null && this.ctes.includes(name)) return;
+    if (op === "ddl" && (rangeVar.relpersistence === "t" || schema === "pg_temp")) this.createsTemp = true;
+    this.tables.add(schema, name, op);
+  }
+
+  /** DROP TABLE a, s.b / COMMENT ON TABLE …: relations named by String lists. */
+  namedObjects(objectType: unknown, objects: unknown[]): void {
+    const wholeName = RELATION_OBJECTS.has(objectType as string);
+    if (!wholeName && !OBJECTS_ON_RELATION.has(objectType as string)) return;
+    for (const object of objects) {
+      const items = ((object as Json).List as Json | undefined)?.items as Json[] | undefined;
+      if (items === undefined) continue;
+      const names = items.map((i) => String((i.String as Json | undefined)?.sval ?? ""));
+      if (!wholeName) names.pop();
+      const name = names.pop();
+      if (name !== undefined) this.tables.add(names.pop() ?? null, name, "ddl");
+    }
+  }
+}
+
+interface StatementFacts {
+  type: string;
+  readOnly: boolean;
+  forUpdate: boolean;
+  setsSessionState: boolean;
+}
+
+function analyzeStatement(stmt: Json, tables: TableSet): StatementFacts {
+  const type = Object.keys(stmt)[0] ?? "";
+  const body = (stmt[type] ?? {}) as Json;
+  const kind = kindOfNode(type);
+  const w = new StatementWalk(tables);
+  let readOnly = false;
+  let setsSessionState = false;
+
+  switch (type) {
+    case "SelectStmt":
+      w.walk(stmt, "select");
+      readOnly = !w.writes && !w.locking;
+      break;
+    case "VariableShowStmt":
+      readOnly = true;
+      break;
+    case "ExplainStmt": {
+      const inner = analyzeStatement((body.query ?? {}) as Json, tables);
+      const analyze = explainAnalyzes(body.options);
+      readOnly = inner.type !== "ExecuteStmt" && (!analyze || inner.readOnly);
+      setsSessionState = analyze && inner.setsSessionState;
+      return { type, readOnly, forUpdate: inner.forUpdate, setsSessionState };
+    }
+    case "VariableSetStmt":
+      setsSessionState = body.is_local !== true && body.name !== "TRANSACTION" && body.name !== "TRANSACTION SNAPSHOT";
+      break;
+    case "PrepareStmt":
+    case "ListenStmt":
+    case "UnlistenStmt":
+    case "LoadStmt":
+    case "DiscardStmt":
+      setsSessionState = true;
+      w.walk(stmt, "select");
+      break;
+    case "DeclareCursorStmt":
+      setsSessionState = (((body.options as number | undefined) ?? 0) & CURSOR_OPT_HOLD) !== 0;
+      w.walk(stmt, "select");
+      break;
+    case "DropStmt":
+      w.namedObjects(body.removeType, (body.objects ?? []) as unknown[]);
+      break;
+    case "CommentStmt":
+    case "SecLabelStmt":
+      w.namedObjects(body.objtype, [body.object]);
+      break;
+    case "LockStmt":
+      // ACCESS SHARE needs SELECT in PostgreSQL; every stronger mode needs a write privilege.
+      w.walk(body.relations, body.mode === 1 ? "select" : "update");
+      break;
+    default:
+      w.walk(stmt, kind === "ddl" || MAINTENANCE.has(type) ? "ddl" : "select");
+  }
+  // A temp table dropped at commit leaves nothing behind on the connection.
+  const dropsAtCommit = body.oncommit === "ONCOMMIT_DROP" || (body.into as Json | undefined)?.onCommit === "ONCOMMIT_DROP";
+  const createsTemp = w.createsTemp && !dropsAtCommit;
+  return { type, readOnly, forUpdate: w.locking, setsSessionState: setsSessionState || createsTemp };
+}
+
+/** EXPLAIN ANALYZE, EXPLAIN (ANALYZE), EXPLAIN (ANALYZE true|on|1) — but not (ANALYZE false|off|0). */
+function explainAnalyzes(options: unknown): boolean {
+  if (!Array.isArray(options)) return false;
+  for (const option of options as Json[]) {
+    const def = option.DefElem as Json | undefined;
+    if (def?.defname !== "analyze") continue;
+    const arg = def.arg as Json | undefined;
+    if (arg === undefined) return true;
+    if (arg.String !== undefined) {
+      return !["false", "off", "0", "no"].includes(String((arg.String as Json).sval ?? "").toLowerCase());
+    }
+    if (arg.Integer !== undefined) return ((arg.Integer as Json).ival ?? 0) !== 0;
+    if (arg.Boolean !== undefined) return (arg.Boolean as Json).boolval === true;
+    return true;
+  }
+  return false;
+}
+
+function transactionOf(stmt: Json): TransactionCommand | null {
+  const body = stmt.TransactionStmt as Json | undefined;
+  if (body === undefined) return null;
+  return TRANSACTION_BY_KIND[body.kind as string] ?? "other";
+}
+
+export function analyzeTree(tree: ParseTree): StatementAnalysis {
+  const stmts = tree.stmts ?? [];
+  const tables = new TableSet();
+  let readOnly = stmts.length > 0;
+  let forUpdate = false;
+  let setsSessionState = false;
+  let kind: StatementKind = "other";
+  stmts.forEach(({ stmt }, i) => {
+    const facts = analyzeStatement(stmt, tables);
+    if (i === 0) kind = facts.type === "SelectStmt" && facts.forUpdate ? "select_for_update" : kindOfNode(facts.type);
+    readOnly &&= facts.readOnly;
+    forUpdate ||= facts.forUpdate;
+    setsSessionState ||= facts.setsSessionState;
+  });
+  const first = stmts[0]?.stmt;
+  return freezeAnalysis({
+    kind,
+    statements: stmts.length,
+    readOnly,
+    forUpdate,
+    transaction: first === undefined ? null : transactionOf(first),
+    setsSessionState,
+    tables: tables.list,
+    error: null,
+  });
+}
+
+export function failedAnalysis(error: string): StatementAnalysis {
+  return freezeAnalysis({
+    kind: "other",
+    statements: 0,
+    readOnly: false,
+    forUpdate: false,
+    transaction: null,
+    setsSessionState: false,
+    tables: [],
+    error,
+  });
+}
+
+/** Results are shared by every caller through the cache: nobody may change one. */
+function freezeAnalysis(a: StatementAnalysis): StatementAnalysis {
+  Object.freeze(a.tables);
+  return Object.freeze(a);
+}
+
+/** Reverses the order of the (item, a, b) triples from `from` to the top of the stack. */
+function reverseTriples(stack: unknown[], from: number): void {
+  for (let i = from, j = stack.length - 3; i < j; i += 3, j -= 3) {
+    for (let k = 0; k < 3; k++) {
+      const t = stack[i + k];
+      stack[i + k] = stack[j + k];
+      stack[j + k] = t;
+    }
+  }
+}

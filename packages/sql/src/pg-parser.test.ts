@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { PgParser } from "./pg-parser";
+
+const tooDeep = (i: number) => `SELECT ${Array(60_000).fill("1").join(" + ")} + ${i}`;
+const GOOD = "SELECT a FROM b JOIN c ON b.x = c.y WHERE z IN (SELECT 1 FROM d)";
+
+describe("PgParser", () => {
+  it("returns syntax errors as outcomes, with PostgreSQL's message", async () => {
+    const parser = await PgParser.load();
+    expect(parser.parse("SELECT FROM WHERE")).toEqual({
+      ok: false,
+      reason: "syntax",
+      message: 'syntax error at or near "WHERE"',
+    });
+    expect(parser.retired).toBe(0);
+  });
+
+  it("parses multi-byte text", async () => {
+    const parser = await PgParser.load();
+    const outcome = parser.parse(`SELECT 'żółw 🐢' FROM "tabelę"`);
+    expect(outcome.ok && JSON.stringify(outcome.tree)).toContain('"relname":"tabelę"');
+  });
+
+  it("replaces its WASM instance after a stack overflow instead of reusing a corrupted one", async () => {
+    const parser = await PgParser.load();
+    const reference = JSON.stringify(parser.parse(GOOD));
+    // libpg-query's own module breaks for good after ~40 of these; ours must not.
+    for (let i = 0; i < 60; i++) {
+      const outcome = parser.parse(tooDeep(i));
+      expect(outcome.ok).toBe(false);
+      expect(outcome.ok || outcome.reason).not.toBe("syntax");
+      await parser.ready();
+      expect(JSON.stringify(parser.parse(GOOD))).toBe(reference);
+    }
+    expect(parser.retired).toBe(60);
+  }, 30_000);
+
+  it("says it is restarting, not that the text is wrong, while no instance is ready", async () => {
+    const parser = await PgParser.load();
+    parser.parse(tooDeep(1)); // the spare takes over
+    parser.parse(tooDeep(2)); // no spare left
+    expect(parser.parse(GOOD)).toMatchObject({ ok: false, reason: "unavailable" });
+    await parser.ready();
+    expect(parser.parse(GOOD)).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,165 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+// PostgreSQL's own parser, compiled to WASM by libpg-query. We drive the Emscripten module directly
+// instead of libpg-query's `parseSync` for one reason: a statement nested deeply enough overflows the
+// JS stack *inside* the WASM code (e.g. `SELECT a+a+…` with ~7,400 terms), and that leaves the
+// module's shadow stack and PostgreSQL's globals (error handler, memory context) dangling. About 40
+// such statements later every parse fails with "memory access out of bounds" or "table index is out
+// of bounds", for the whole process. libpg-query keeps one module per process and cannot reload it,
+// so we own our instances: after any failure that is not a syntax error the instance is thrown away
+// and a warm spare takes over, while a new spare is built in the background.
+
+const require = createRequire(import.meta.url);
+
+/** The part of the Emscripten module that libpg-query's own `parseSync` uses. */
+interface PgQueryWasm {
+  _wasm_parse_query_raw(queryPtr: number): number;
+  _wasm_free_parse_result(resultPtr: number): void;
+  _malloc(size: number): number;
+  _free(ptr: number): void;
+  getValue(ptr: number, type: "i32"): number;
+  UTF8ToString(ptr: number): string;
+  stringToUTF8(str: string, ptr: number, maxBytes: number): void;
+  lengthBytesUTF8(str: string): number;
+  HEAPU8: Uint8Array;
+}
+
+type ModuleFactory = (moduleArg?: {
+  instantiateWasm?: (imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) => object;
+}) => Promise<PgQueryWasm>;
+
+export interface ParseTree {
+  version: number;
+  stmts?: { stmt: Record<string, unknown>; stmt_location?: number; stmt_len?: number }[];
+}
+
+export type ParseOutcome =
+  | { ok: true; tree: ParseTree }
+  /**
+   * syntax: PostgreSQL itself rejects the text. too_complex: the parser ran out of stack on it (PostgreSQL may
+   * still accept it). unavailable: the parser failed or is restarting; the same text may parse a moment later.
+   */
+  | { ok: false; reason: "syntax" | "too_complex" | "unavailable"; message: string };
+
+/** A module that grew this big (one huge statement) is replaced: WASM memory never shrinks. */
+const MAX_HEAP_BYTES = 256 * 1024 * 1024;
+
+let compiled: Promise<{ factory: ModuleFactory; wasm: WebAssembly.Module }> | null = null;
+
+function compileOnce(): Promise<{ factory: ModuleFactory; wasm: WebAssembly.Module }> {
+  compiled ??= (async () => {
+    const factory = require("libpg-query/wasm/libpg-query.js") as ModuleFactory;
+    const bytes = readFileSync(require.resolve("libpg-query/wasm/libpg-query.wasm"));
+    return { factory, wasm: await WebAssembly.compile(bytes) };
+  })();
+  return compiled;
+}
+
+async function instantiate(): Promise<PgQueryWasm> {
+  const { factory, wasm } = await compileOnce();
+  return factory({
+    instantiateWasm(imports, done) {
+      // Compiled once per process; a new instance (fresh memory and globals) takes ~3 ms.
+      done(new WebAssembly.Instance(wasm, imports));
+      return {};
+    },
+  });
+}
+
+export class PgParser {
+  private current: PgQueryWasm | null;
+  private spare: PgQueryWasm | null;
+  private refilling: Promise<void> | null = null;
+  /** How many instances were thrown away after a failure; for tests and metrics. */
+  retired = 0;
+
+  private constructor(current: PgQueryWasm, spare: PgQueryWasm) {
+    this.current = current;
+    this.spare = spare;
+  }
+
+  static async load(): Promise<PgParser> {
+    const [current, spare] = await Promise.all([instantiate(), instantiate()]);
+    return new PgParser(current, spare);
+  }
+
+  /** Resolves once both the working instance and the spare exist again (tests use it). */
+  async ready(): Promise<void> {
+    while (this.current === null || this.spare === null) {
+      this.refill();
+      await this.refilling;
+    }
+  }
+
+  parse(sql: string): ParseOutcome {
+    const wasm = this.current;
+    if (wasm === null) {
+      this.refill();
+      return { ok: false, reason: "unavailable", message: "the SQL parser is restarting after a failure; try again" };
+    }
+    let outcome: ParseOutcome;
+    try {
+      outcome = parseWith(wasm, sql);
+    } catch (err) {
+      this.retire();
+      return err instanceof RangeError
+        ? { ok: false, reason: "too_complex", message: "the statement is nested too deeply to analyze" }
+        : { ok: false, reason: "unavailable", message: `the SQL parser failed: ${String(err)}` };
+    }
+    if (wasm.HEAPU8.length > MAX_HEAP_BYTES) this.retire();
+    return outcome;
+  }
+
+  private retire(): void {
+    this.retired++;
+    this.current = this.spare;
+    this.spare = null;
+    this.refill();
+  }
+
+  private refill(): void {
+    if (this.refilling !== null) return;
+    this.refilling = (async () => {
+      try {
+        while (this.current === null || this.spare === null) {
+          const fresh = await instantiate();
+          if (this.current === null) this.current = fresh;
+          else this.spare = fresh;
+        }
+      } catch {
+        // Out of memory or similar: the next parse() tries again.
+      } finally {
+        this.refilling = null;
+      }
+    })();
+  }
+}
+
+/**
+ * libpg-query's parseSync, returning syntax errors instead of throwing them. Throws only when the module
+ * itself fails; then nothing more is called on it (not even free): the caller throws the instance away.
+ */
+function parseWith(wasm: PgQueryWasm, sql: string): ParseOutcome {
+  const len = wasm.lengthBytesUTF8(sql) + 1;
+  const queryPtr = wasm._malloc(len);
+  wasm.stringToUTF8(sql, queryPtr, len);
+  const resultPtr = wasm._wasm_parse_query_raw(queryPtr);
+  if (resultPtr === 0) throw new Error("the parser could not allocate its result");
+  let outcome: ParseOutcome;
+  // struct PgQueryParseResult { char* parse_tree; char* stderr_buffer; PgQueryError* error; }
+  const treePtr = wasm.getValue(resultPtr, "i32");
+  const errorPtr = wasm.getValue(resultPtr + 8, "i32");
+  if (errorPtr !== 0) {
+    // struct PgQueryError { char* message; … }
+    const messagePtr = wasm.getValue(errorPtr, "i32");
+    outcome = { ok: false, reason: "syntax", message: messagePtr ? wasm.UTF8ToString(messagePtr) : "syntax error" };
+  } else if (treePtr === 0) {
+    throw new Error("the parser returned no tree");
+  } else {
+    outcome = { ok: true, tree: JSON.parse(wasm.UTF8ToString(treePtr)) as ParseTree };
+  }
+  wasm._free(queryPtr);
+  wasm._wasm_free_parse_result(resultPtr);
+  return outcome;
+}
