@@ -1,0 +1,216 @@
+// npm run bench:proxy — pgbench through the agent vs PgBouncer vs direct, interleaved in one run.
+//
+// Sets up (idempotently): pgbench and pgbouncer from apt when missing, a pgbench database
+// (scale 10), PgBouncer in transaction mode with pool 10, and the agent in transaction mode with
+// pool 10 serving a static config (no console needed). Then for each round, client count and
+// protocol, runs the three targets back to back so that they share the machine's state; reports
+// medians of BENCH_ROUNDS rounds (default 3). Latency percentiles at -c 1 come from pgbench's
+// per-transaction log. Prints a table, then one JSON object as the last line.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compile, TrafficStrategy } from "@dbmesh/mesh";
+import { scramVerifier } from "../packages/api/src/crypto/scram";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CLIENTS = (process.env.BENCH_CLIENTS ?? "1,8,32").split(",").map(Number);
+const PG_PORT = 5432;
+const BOUNCER_PORT = Number(process.env.BENCH_PGBOUNCER_PORT ?? 6499);
+const AGENT_PORT = Number(process.env.BENCH_AGENT_PORT ?? 6498);
+const DB = "dbmesh_bench";
+const CRED = "bench_app";
+const CRED_PASSWORD = "bench-password-not-secret";
+
+function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; quiet?: boolean } = {}) {
+  return execFileSync(cmd, args, { env: { ...process.env, ...opts.env }, stdio: opts.quiet ? "pipe" : ["ignore", "pipe", "inherit"], encoding: "utf8" });
+}
+
+function have(cmd: string) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+}
+
+function ensureTools() {
+  const missing = [!have("pgbench") && "postgresql-contrib", !have("pgbouncer") && !existsPgbouncer() && "pgbouncer"].filter(Boolean) as string[];
+  if (missing.length === 0) return;
+  console.error(`[bench] installing ${missing.join(" ")} with apt`);
+  const sudo = process.getuid?.() === 0 ? [] : ["sudo", "-n"];
+  const run = (args: string[]) => execFileSync(sudo[0] ?? args[0]!, sudo.length ? [...sudo.slice(1), ...args] : args.slice(1), { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  run(["apt-get", "update", "-qq"]);
+  run(["apt-get", "install", "-y", "-qq", ...missing]);
+}
+
+function existsPgbouncer() {
+  return spawnSync("sh", ["-c", "test -x /usr/sbin/pgbouncer"]).status === 0;
+}
+
+function psql(sql: string, db = "postgres") {
+  return sh("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", db, "-tAc", sql], { quiet: true }).trim();
+}
+
+async function waitForPort(port: number, ms = 20_000) {
+  const { connect } = await import("node:net");
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+}
+
+function startPgbouncer(dir: string): ChildProcess {
+  // PgBouncer refuses to run as root and must own its files: run it as postgres.
+  const ini = join(dir, "pgbouncer.ini");
+  writeFileSync(join(dir, "userlist.txt"), `"postgres" ""\n`);
+  writeFileSync(
+    ini,
+    `[databases]\n${DB} = host=127.0.0.1 port=${PG_PORT} dbname=${DB} user=postgres\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = ${BOUNCER_PORT}\nauth_type = trust\nauth_file = ${join(dir, "userlist.txt")}\npool_mode = transaction\ndefault_pool_size = 10\nmax_client_conn = 1000\nmax_prepared_statements = 200\nlogfile = ${join(dir, "pgbouncer.log")}\nunix_socket_dir =\n`,
+  );
+  execFileSync("chown", ["-R", "postgres:postgres", dir]);
+  const bin = have("pgbouncer") ? "pgbouncer" : "/usr/sbin/pgbouncer";
+  return process.getuid?.() === 0 ? spawn("runuser", ["-u", "postgres", "--", bin, ini], { stdio: "ignore" }) : spawn(bin, [ini], { stdio: "ignore" });
+}
+
+function startAgent(dir: string): ChildProcess {
+  const strategy = TrafficStrategy.parse({ name: "bench", connectionPool: { mode: "transaction", maxSize: 10 } });
+  const config = compile({
+    revision: 1,
+    mesh: {
+      environments: [{ name: "bench", description: "", production: false }],
+      endpoints: [{ name: "pg-bench", environment: "bench", protocol: "POSTGRESQL", host: "127.0.0.1", port: PG_PORT, database: DB, username: "postgres", role: "PRIMARY", weight: 1, labels: {} }],
+      trafficStrategies: [strategy],
+      virtualDatabases: [{ name: DB, description: "", environment: "bench", trafficStrategy: "bench", backends: ["pg-bench"], backendSelector: {} }],
+      accessRules: [],
+    },
+    credentials: [{ name: CRED, scramVerifier: scramVerifier(CRED_PASSWORD), virtualDatabases: [DB] }],
+  });
+  const file = join(dir, "agent-config.json");
+  writeFileSync(file, JSON.stringify(config));
+  chmodSync(file, 0o600);
+  return spawn(process.execPath, ["--import", "tsx", "apps/agent/src/main.ts"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: {
+      ...process.env,
+      DBMESH_API_URL: "",
+      DBMESH_AGENT_CONFIG_FILE: file,
+      DBMESH_AGENT_LISTEN: `127.0.0.1:${AGENT_PORT}`,
+      DBMESH_AGENT_METRICS_LISTEN: "off",
+      DBMESH_AGENT_STATE_DIR: join(dir, "agent-state"),
+      DBMESH_AGENT_NAME: "bench",
+      LOG_LEVEL: "warn",
+    },
+  });
+}
+
+type Target = "direct" | "pgbouncer" | "agent";
+const targets: Record<Target, { port: number; user: string; password?: string }> = {
+  direct: { port: PG_PORT, user: "postgres" },
+  pgbouncer: { port: BOUNCER_PORT, user: "postgres" },
+  agent: { port: AGENT_PORT, user: CRED, password: CRED_PASSWORD },
+};
+
+function pgbench(target: Target, clients: number, mode: "simple" | "prepared", logDir?: string) {
+  const t = targets[target];
+  const args = ["-n", "-S", "-M", mode, "-c", String(clients), "-j", String(Math.min(clients, 2)), "-T", String(SECONDS), "-h", "127.0.0.1", "-p", String(t.port), "-U", t.user];
+  if (logDir) args.push("-l", `--log-prefix=${join(logDir, target)}`);
+  args.push(DB);
+  const out = sh("pgbench", args, { env: { PGPASSWORD: t.password ?? "" }, quiet: true });
+  const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
+  if (!Number.isFinite(tps)) throw new Error(`pgbench ${target} gave no tps:\n${out}`);
+  return tps;
+}
+
+/** Per-transaction latencies (µs) from pgbench -l files: column 3. */
+function latencies(logDir: string, target: Target): number[] {
+  const out: number[] = [];
+  for (const f of readdirSync(logDir).filter((n) => n.startsWith(`${target}.`))) {
+    for (const line of readFileSync(join(logDir, f), "utf8").split("\n")) {
+      const cols = line.split(" ");
+      if (cols.length > 3) out.push(Number(cols[2]));
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main() {
+  ensureTools();
+  if (psql(`SELECT 1 FROM pg_database WHERE datname = '${DB}'`) !== "1") {
+    console.error(`[bench] creating ${DB} (pgbench scale 10)`);
+    psql(`CREATE DATABASE ${DB}`);
+    sh("pgbench", ["-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U", "postgres", DB], { quiet: true });
+  }
+  const dir = mkdtempSync(join(tmpdir(), "dbmesh-bench-"));
+  chmodSync(dir, 0o755);
+  const children = [startPgbouncer(dir), startAgent(dir)];
+  const cleanup = () => {
+    for (const c of children) c.kill("SIGTERM");
+  };
+  process.on("exit", cleanup);
+  try {
+    await waitForPort(BOUNCER_PORT);
+    await waitForPort(AGENT_PORT);
+    const results: Record<string, number[]> = {};
+    const lat: Record<Target, number[]> = { direct: [], pgbouncer: [], agent: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const clients of CLIENTS) {
+        for (const mode of ["simple", "prepared"] as const) {
+          const logDir = clients === 1 && mode === "simple" ? join(dir, `lat-${round}`) : undefined;
+          if (logDir) mkdirSync(logDir, { recursive: true });
+          for (const target of ["direct", "pgbouncer", "agent"] as Target[]) {
+            const tps = pgbench(target, clients, mode, logDir);
+            (results[`${target}/c${clients}/${mode}`] ??= []).push(tps);
+            if (logDir) lat[target].push(...latencies(logDir, target));
+            console.error(`[bench] round ${round} c=${clients} ${mode.padEnd(8)} ${target.padEnd(9)} ${tps.toFixed(0)} tps`);
+          }
+        }
+      }
+    }
+    const tps = (t: Target, c: number, m: string) => median(results[`${t}/c${c}/${m}`]!);
+    const rows = CLIENTS.flatMap((c) =>
+      (["simple", "prepared"] as const).map((m) => ({
+        clients: c,
+        mode: m,
+        direct: Math.round(tps("direct", c, m)),
+        pgbouncer: Math.round(tps("pgbouncer", c, m)),
+        agent: Math.round(tps("agent", c, m)),
+        agent_vs_pgbouncer: Number((tps("agent", c, m) / tps("pgbouncer", c, m)).toFixed(3)),
+        agent_vs_direct: Number((tps("agent", c, m) / tps("direct", c, m)).toFixed(3)),
+      })),
+    );
+    console.log("clients mode      direct  pgbouncer  agent   agent/pgbouncer  agent/direct");
+    for (const r of rows) {
+      console.log(`${String(r.clients).padEnd(7)} ${r.mode.padEnd(9)} ${String(r.direct).padStart(7)} ${String(r.pgbouncer).padStart(10)} ${String(r.agent).padStart(6)}   ${r.agent_vs_pgbouncer.toFixed(3).padStart(15)}  ${r.agent_vs_direct.toFixed(3).padStart(12)}`);
+    }
+    const sorted = { direct: [...lat.direct].sort((a, b) => a - b), agent: [...lat.agent].sort((a, b) => a - b), pgbouncer: [...lat.pgbouncer].sort((a, b) => a - b) };
+    const c8 = CLIENTS.includes(8) ? 8 : CLIENTS[0]!;
+    const summary = {
+      rounds: ROUNDS,
+      seconds_per_run: SECONDS,
+      agent_vs_pgbouncer_c8_simple: Number((tps("agent", c8, "simple") / tps("pgbouncer", c8, "simple")).toFixed(3)),
+      agent_vs_pgbouncer_c8_prepared: Number((tps("agent", c8, "prepared") / tps("pgbouncer", c8, "prepared")).toFixed(3)),
+      agent_vs_pgbouncer_c1_simple: CLIENTS.includes(1) ? Number((tps("agent", 1, "simple") / tps("pgbouncer", 1, "simple")).toFixed(3)) : null,
+      agent_vs_pgbouncer_c1_prepared: CLIENTS.includes(1) ? Number((tps("agent", 1, "prepared") / tps("pgbouncer", 1, "prepared")).toFixed(3)) : null,
+      agent_vs_direct_c8_simple: Number((tps("agent", c8, "simple") / tps("direct", c8, "simple")).toFixed(3)),
+      added_p50_us_c1: Math.round(pct(sorted.agent, 50) - pct(sorted.direct, 50)),
+      added_p99_us_c1: Math.round(pct(sorted.agent, 99) - pct(sorted.direct, 99)),
+      pgbouncer_added_p50_us_c1: Math.round(pct(sorted.pgbouncer, 50) - pct(sorted.direct, 50)),
+      pgbouncer_added_p99_us_c1: Math.round(pct(sorted.pgbouncer, 99) - pct(sorted.direct, 99)),
+    };
+    console.log(JSON.stringify(summary));
+  } finally {
+    cleanup();
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
