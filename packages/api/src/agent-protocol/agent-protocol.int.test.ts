@@ -36,6 +36,8 @@ describe("GET /api/agent/v1/config", () => {
     const other = await dba.agent.create({ name: "agent-revoked" });
     expect((await protocol.config(req("/api/agent/v1/config?wait=0", { token: other.token }))).status).toBe(200);
     await dba.agent.revoke({ id: other.id });
+    // Verified tokens are trusted for a few seconds without a database read; a heartbeat always checks.
+    expect((await protocol.heartbeat(req("/api/agent/v1/heartbeat", { method: "POST", token: other.token, body: "{}" }), null)).status).toBe(401);
     expect((await protocol.config(req("/api/agent/v1/config", { token: other.token }))).status).toBe(401);
   });
 
@@ -79,7 +81,7 @@ describe("GET /api/agent/v1/config", () => {
   });
 
   it("records fetches for the console", async () => {
-    await new Promise((r) => setTimeout(r, 100));
+    await protocol.flushFetches();
     const agent = (await dba.agent.list()).agents.find((a) => a.name === "agent-1")!;
     const detail = await dba.agent.get({ id: agent.id });
     expect(detail.fetches.length).toBeGreaterThanOrEqual(3);

@@ -9,6 +9,13 @@ import { RevisionWatcher } from "./revision-watcher";
 
 const DEFAULT_WAIT_S = 30;
 const MAX_WAIT_S = 60;
+/** A verified agent token is trusted this long without asking the database again; a revoke takes at most this long. */
+const AUTH_CACHE_MS = 5_000;
+/** Fetch records are written in batches: one INSERT per second, not one per long-poll answer. */
+const FETCH_FLUSH_MS = 1_000;
+
+type AgentRow = { id: string; name: string };
+type FetchRow = { agentId: string; status: number; revision: bigint; knownRevision: bigint | null; waitedMs: number; at: Date };
 
 function json(body: unknown, status: number, headers: Record<string, string> = {}) {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
@@ -26,6 +33,11 @@ export class AgentProtocol {
   readonly watcher: RevisionWatcher;
   private readonly cache: CompiledConfigCache;
   private started: Promise<void> | null = null;
+  // Thousands of agents re-poll right after every change: without these two, each answer costs
+  // two database round trips and the pool becomes the bottleneck of propagation.
+  private readonly authCache = new Map<string, { agent: AgentRow; until: number }>();
+  private pendingFetches: FetchRow[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: { db: Db; env: ApiEnv; log: Logger }) {
     this.watcher = new RevisionWatcher({ connectionString: deps.env.DATABASE_URL, log: deps.log });
@@ -41,15 +53,27 @@ export class AgentProtocol {
   }
 
   async stop(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    await this.flushFetches();
     await this.watcher.stop();
   }
 
-  private async authenticate(req: Request) {
+  private async authenticate(req: Request, opts: { fresh?: boolean } = {}): Promise<AgentRow | null> {
     const auth = req.headers.get("authorization") ?? "";
     const token = auth.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : "";
     if (!token.startsWith(`${AGENT_TOKEN_PREFIX}_`)) return null;
-    const agent = await this.deps.db.agent.findUnique({ where: { tokenHash: sha256Hex(token) } });
-    return agent && !agent.revokedAt ? agent : null;
+    const tokenHash = sha256Hex(token);
+    const cached = this.authCache.get(tokenHash);
+    if (!opts.fresh && cached && cached.until > Date.now()) return cached.agent;
+    const row = await this.deps.db.agent.findUnique({ where: { tokenHash }, select: { id: true, name: true, revokedAt: true } });
+    if (!row || row.revokedAt) {
+      this.authCache.delete(tokenHash);
+      return null;
+    }
+    const agent = { id: row.id, name: row.name };
+    if (this.authCache.size > 100_000) this.authCache.clear();
+    this.authCache.set(tokenHash, { agent, until: Date.now() + AUTH_CACHE_MS });
+    return agent;
   }
 
   async config(req: Request): Promise<Response> {
@@ -82,7 +106,7 @@ export class AgentProtocol {
   }
 
   async heartbeat(req: Request, remoteAddress: string | null): Promise<Response> {
-    const agent = await this.authenticate(req);
+    const agent = await this.authenticate(req, { fresh: true });
     if (!agent) return json({ error: "agent token is missing, unknown or revoked" }, 401);
     let body: unknown;
     try {
@@ -113,10 +137,22 @@ export class AgentProtocol {
     return json({ currentRevision: Number(state?.revision ?? 0) }, 200);
   }
 
-  /** Written after the answer is decided and never awaited: a slow insert must not delay configs. */
+  /** Queued after the answer is decided and written in batches: a slow insert must not delay configs. */
   private recordFetch(agentId: string, status: number, revision: number, known: number | null, waitedMs: number) {
-    this.deps.db.agentConfigFetch
-      .create({ data: { agentId, status, revision: BigInt(revision), knownRevision: known === null ? null : BigInt(known), waitedMs } })
-      .catch((err: unknown) => this.deps.log.warn({ err }, "could not record an agent config fetch"));
+    this.pendingFetches.push({ agentId, status, revision: BigInt(revision), knownRevision: known === null ? null : BigInt(known), waitedMs, at: new Date() });
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      void this.flushFetches();
+    }, FETCH_FLUSH_MS);
+  }
+
+  /** Writes the queued fetch records; tests call it to see them at once. */
+  async flushFetches(): Promise<void> {
+    const batch = this.pendingFetches;
+    this.pendingFetches = [];
+    if (batch.length === 0) return;
+    await this.deps.db.agentConfigFetch
+      .createMany({ data: batch })
+      .catch((err: unknown) => this.deps.log.warn({ err, rows: batch.length }, "could not record agent config fetches"));
   }
 }
