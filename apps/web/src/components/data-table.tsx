@@ -77,7 +77,7 @@ export function DataTable<T>({
   error?: unknown;
   /** Text a search matches against (case-insensitive substring). */
   searchText: (row: T) => string;
-  empty: { title: string; description: ReactNode; action?: ReactNode };
+  empty: { title: string; description: ReactNode; action?: ReactNode; icon?: ReactNode };
   /** Extra filters shown next to the search box. */
   toolbar?: ReactNode;
   defaultSort?: { id: string; desc?: boolean };
@@ -183,7 +183,7 @@ export function DataTable<T>({
       )}
 
       {total === 0 && !filtersActive ? (
-        <EmptyState title={empty.title} description={empty.description} action={empty.action} />
+        <EmptyState icon={empty.icon} title={empty.title} description={empty.description} action={empty.action} />
       ) : shown === 0 ? (
         <EmptyState
           icon={<SearchX aria-hidden="true" className="size-8 text-slate-400" />}

@@ -6,9 +6,11 @@ import {
   Database,
   FileCode2,
   KeyRound,
+  KeySquare,
   LayoutDashboard,
   LogOut,
   Menu,
+  RadioTower,
   Route,
   ScrollText,
   Server,
@@ -35,7 +37,13 @@ type NavGroup = { title: string; items: NavItem[] };
 
 // Grouped by what a person does, as DBAs know it from Bytebase, Grafana and Archery.
 const NAV: NavGroup[] = [
-  { title: "Fleet", items: [{ href: "/", label: "Overview", icon: LayoutDashboard }] },
+  {
+    title: "Fleet",
+    items: [
+      { href: "/", label: "Overview", icon: LayoutDashboard },
+      { href: "/fleet/agents", label: "Agents", icon: RadioTower },
+    ],
+  },
   {
     title: "Mesh",
     items: [
@@ -43,6 +51,7 @@ const NAV: NavGroup[] = [
       { href: "/mesh/endpoints", label: "Endpoints", icon: Server },
       { href: "/mesh/traffic-strategies", label: "Traffic strategies", icon: Route },
       { href: "/mesh/access-rules", label: "Access rules", icon: ShieldCheck },
+      { href: "/mesh/credentials", label: "Credentials", icon: KeySquare },
       { href: "/mesh/yaml", label: "YAML", icon: FileCode2 },
     ],
   },

@@ -17,3 +17,51 @@ export function labelRows(labels: Record<string, string> | undefined): { key: st
 export function labelsFromRows(rows: { key: string; value: string }[]): Record<string, string> {
   return Object.fromEntries(rows.map((r) => [r.key, r.value]));
 }
+
+/** A duration in words a person reads at a glance: `850 ms`, `12.4 s`, `3 min 5 s`, `2 h 10 min`. */
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const totalS = Math.round(s);
+  const m = Math.floor(totalS / 60);
+  if (m < 60) return totalS % 60 ? `${m} min ${totalS % 60} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  return `${Math.floor(h / 24)} d`;
+}
+
+/** How long ago, short: `just now`, `12 s ago`, `4 min ago`, `3 h ago`, `2 d ago`. */
+export function ago(then: number, now: number): string {
+  const s = Math.round((now - then) / 1000);
+  if (s < 2) return "just now";
+  if (s < 60) return `${s} s ago`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ago`;
+  return `${Math.floor(h / 24)} d ago`;
+}
+
+const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+
+/** `12,345` or `210.5`. */
+export function num(n: number | null | undefined): string {
+  return typeof n === "number" && Number.isFinite(n) ? numberFormat.format(n) : "—";
+}
+
+/** `clientConnections` → `Client connections`, `queriesPerSecond` → `Queries per second`. */
+export function humanizeKey(key: string): string {
+  const words = key
+    .replace(/[_-]+/g, " ")
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .trim()
+    .toLowerCase();
+  const ACRONYMS: Record<string, string> = { tls: "TLS", tcp: "TCP", sql: "SQL", qps: "QPS", id: "ID", ms: "ms" };
+  const out = words
+    .split(" ")
+    .map((w) => ACRONYMS[w] ?? w)
+    .join(" ");
+  return out.charAt(0).toUpperCase() + out.slice(1);
+}

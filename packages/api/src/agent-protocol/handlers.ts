@@ -78,7 +78,7 @@ export class AgentProtocol {
 
   async config(req: Request): Promise<Response> {
     const agent = await this.authenticate(req);
-    if (!agent) return json({ error: "agent token is missing, unknown or revoked: create one under Settings → Agents" }, 401);
+    if (!agent) return json({ error: "agent token is missing, unknown or revoked: register the agent under Fleet → Agents" }, 401);
     await this.ensureStarted();
     const started = Date.now();
     const known = parseEtag(req.headers.get("if-none-match"));

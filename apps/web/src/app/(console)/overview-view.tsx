@@ -1,8 +1,9 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { Boxes, Layers, Route, Server, ShieldCheck, type LucideIcon } from "lucide-react";
+import { Boxes, Layers, RadioTower, Route, Server, ShieldCheck, type LucideIcon } from "lucide-react";
 import Link from "next/link";
+import { AGENT_REFRESH_MS, agentCounts } from "@/components/agent-bits";
 import { ActionText, AuditActor, AuditObject } from "@/components/audit-bits";
 import { LoadingBlock, QueryError } from "@/components/loading";
 import { PageHeader, Section } from "@/components/page-header";
@@ -25,6 +26,7 @@ export function OverviewView() {
   const trpc = useTRPC();
   const { can } = useSession();
   const overview = useQuery(trpc.mesh.overview.queryOptions());
+  const agents = useQuery(trpc.agent.list.queryOptions(undefined, { refetchInterval: AGENT_REFRESH_MS }));
   const mayReadAudit = can("audit.list");
   const audit = useQuery(trpc.audit.list.queryOptions({ limit: 10 }, { enabled: mayReadAudit }));
 
@@ -55,7 +57,10 @@ export function OverviewView() {
       ) : !overview.data ? (
         <LoadingBlock />
       ) : (
-        <ul className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-5">
+        <ul className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-3 2xl:grid-cols-6">
+          <li>
+            <AgentsCard counts={agents.data ? agentCounts(agents.data.agents) : null} failed={!!agents.error} />
+          </li>
           {CARDS.map((c) => (
             <li key={c.key}>
               <Link
@@ -125,5 +130,34 @@ export function OverviewView() {
         </Section>
       )}
     </div>
+  );
+}
+
+/** "Agents: N up / M total" (revoked agents are not counted), red when some are down. */
+function AgentsCard({ counts, failed }: { counts: ReturnType<typeof agentCounts> | null; failed: boolean }) {
+  const label = counts ? `Agents: ${counts.up} up / ${counts.total} total` : "Agents";
+  return (
+    <Link
+      href="/fleet/agents"
+      aria-label={counts ? `${label}${counts.down ? `, ${counts.down} down` : ""}` : undefined}
+      className="group flex h-full flex-col rounded-lg border border-slate-200 bg-white p-4 shadow-sm hover:border-indigo-300 hover:shadow"
+    >
+      <span className="flex items-center gap-2 text-sm text-slate-600 group-hover:text-indigo-700">
+        <RadioTower aria-hidden="true" className="size-4" />
+        Agents
+      </span>
+      {counts ? (
+        <>
+          <span className="mt-2 text-3xl font-semibold text-slate-900 tabular-nums">
+            {counts.up}
+            <span className="ml-1 text-sm font-normal text-slate-600">up / {counts.total} total</span>
+          </span>
+          {counts.down > 0 && <span className="mt-1 text-xs font-medium text-red-700">{counts.down} down</span>}
+          {counts.total === 0 && <span className="mt-1 text-xs text-slate-500">none registered yet</span>}
+        </>
+      ) : (
+        <span className="mt-2 text-sm text-slate-500">{failed ? "could not load" : "loading…"}</span>
+      )}
+    </Link>
   );
 }

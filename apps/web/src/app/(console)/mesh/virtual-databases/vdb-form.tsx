@@ -18,6 +18,7 @@ import { useSession } from "@/components/session";
 import { RoleBadge } from "@/components/status-badge";
 import { useToast } from "@/components/toast";
 import { linkClass } from "@/components/ui";
+import { agentDialAddress, connectionString } from "@/lib/connection";
 import { labelRows, labelsFromRows, plural } from "@/lib/format";
 import { LabelRows } from "@/lib/form-schemas";
 import { useTRPC } from "@/trpc/react";
@@ -230,17 +231,80 @@ function VdbDetails({ vdb }: { vdb: Vdb }) {
           </ul>
         )}
       </Section>
-      <Section title="Connect">
-        <p className="text-sm text-slate-700">Applications connect through the agent, with an app credential:</p>
-        <pre className="mt-2 overflow-x-auto rounded-md bg-slate-900 px-3 py-2 font-mono text-xs text-slate-100">
-          {`postgresql://<credential>@<agent-host>:6432/${vdb.name}`}
-        </pre>
-        <p className="mt-3 text-sm">
-          <Link href={`/mesh/access-rules?vdb=${encodeURIComponent(vdb.name)}`} className={linkClass}>
-            {plural(vdb.accessRuleCount, "access rule")} for {vdb.name}
+      <ConnectHint vdb={vdb} />
+    </div>
+  );
+}
+
+/** How an application reaches this virtual database: one line per credential granted on it. */
+function ConnectHint({ vdb }: { vdb: Vdb }) {
+  const trpc = useTRPC();
+  const { can } = useSession();
+  const credentials = useQuery(trpc.credential.list.queryOptions());
+  const agents = useQuery(trpc.agent.list.queryOptions());
+  const dial = agentDialAddress(agents.data?.agents);
+  const granted = (credentials.data ?? []).filter((c) => c.virtualDatabases.includes(vdb.name));
+  return (
+    <Section title="Connect">
+      <p className="text-sm text-slate-700">
+        Applications connect through {dial.fromAgent ? <>the agent at <code className="font-mono text-xs">{dial.address}</code></> : "an agent"}, with an
+        app credential granted on it:
+      </p>
+      {credentials.error ? (
+        <div className="mt-2">
+          <QueryError error={credentials.error} what="credentials" />
+        </div>
+      ) : !credentials.data ? (
+        <p className="mt-2 text-sm text-slate-500">Loading credentials…</p>
+      ) : granted.length === 0 ? (
+        <>
+          <pre className="mt-2 overflow-x-auto rounded-md bg-slate-900 px-3 py-2 font-mono text-xs break-all whitespace-pre-wrap text-slate-100">
+            {`postgresql://<credential>@${dial.address}/${vdb.name}`}
+          </pre>
+          <p className="mt-2 text-sm text-slate-700">
+            No credential may connect to {vdb.name} yet.{" "}
+            {can("credential.create") ? (
+              <Link href={`/mesh/credentials/new?vdb=${encodeURIComponent(vdb.name)}`} className={linkClass}>
+                Create a credential
+              </Link>
+            ) : (
+              "Ask an ADMIN or DBA to create a credential for it."
+            )}
+          </p>
+        </>
+      ) : (
+        <ul className="mt-2 space-y-2" aria-label={`Credentials for ${vdb.name}`}>
+          {granted.map((c) => (
+            <li key={c.id}>
+              <Link href={`/mesh/credentials/${c.id}`} className={`${linkClass} font-mono text-sm`}>
+                {c.name}
+              </Link>
+              {c.description && <span className="ml-2 text-xs text-slate-500">{c.description}</span>}
+              <pre className="mt-1 overflow-x-auto rounded-md bg-slate-900 px-3 py-2 font-mono text-xs break-all whitespace-pre-wrap text-slate-100">
+                {connectionString({ user: c.name, address: dial.address, database: vdb.name })}
+              </pre>
+            </li>
+          ))}
+        </ul>
+      )}
+      {!dial.fromAgent && (
+        <p className="mt-2 text-xs text-slate-500">
+          No agent is up and reporting its address, so this assumes one on the application&apos;s host.{" "}
+          <Link href="/fleet/agents" className={linkClass}>
+            Agents
           </Link>
         </p>
-      </Section>
-    </div>
+      )}
+      <p className="mt-3 flex flex-wrap gap-x-4 gap-y-1 text-sm">
+        {granted.length > 0 && (
+          <Link href={`/mesh/credentials?vdb=${encodeURIComponent(vdb.name)}`} className={linkClass}>
+            {plural(granted.length, "credential")} for {vdb.name}
+          </Link>
+        )}
+        <Link href={`/mesh/access-rules?vdb=${encodeURIComponent(vdb.name)}`} className={linkClass}>
+          {plural(vdb.accessRuleCount, "access rule")} for {vdb.name}
+        </Link>
+      </p>
+    </Section>
   );
 }
