@@ -1,5 +1,6 @@
 import { pino } from "pino";
 import { parseAgentEnv, type AgentEnv } from "./env";
+import { startAgentService } from "./service";
 
 let env: AgentEnv;
 try {
@@ -9,29 +10,42 @@ try {
   process.exit(1);
 }
 
+// Configs carry backend passwords; tokens are secrets too. Never let them reach a log line.
 const log = pino({
   name: "dbmesh-agent",
   level: env.LOG_LEVEL,
-  redact: { paths: ["token", "*.token"], censor: "[redacted]" },
+  redact: {
+    paths: ["token", "*.token", "password", "*.password", "*.*.password", "backends[*].password", "config", "*.config", "authorization"],
+    censor: "[redacted]",
+  },
 });
 
-const configUrl = new URL("/api/agent/v1/config", env.DBMESH_API_URL).toString();
+// A client can never crash the agent by design; this is the last line for bugs, not the error handling.
+process.on("uncaughtException", (err) => log.fatal({ err }, "uncaught exception: a bug in the agent"));
+process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection: a bug in the agent"));
 
-// Honest placeholder: the PostgreSQL proxy and the config protocol come in later issues. This
-// process only proves that the agent boots, reads its environment and stops cleanly.
-log.info(
-  { agent: env.DBMESH_AGENT_NAME, configUrl, tokenConfigured: env.DBMESH_AGENT_TOKEN !== undefined },
-  "agent started: it will long-poll GET /api/agent/v1/config once the agent protocol exists",
-);
-log.warn("proxy not implemented yet: this agent accepts no client connections and polls nothing");
-
-// Nothing else holds the event loop open yet; this timer keeps the process alive until a signal.
-const keepAlive = setInterval(() => {}, 60 * 60 * 1000);
-
-function stop(signal: NodeJS.Signals): void {
-  log.info({ signal }, "agent stopped");
-  clearInterval(keepAlive);
-  process.exit(0);
+try {
+  const service = await startAgentService(env, log);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "stopping");
+    service.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.on("SIGHUP", () => void service.reloadConfigFile());
+} catch (err) {
+  log.fatal({ err: err instanceof Error ? err.message : err }, "agent failed to start");
+  process.exit(1);
 }
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);

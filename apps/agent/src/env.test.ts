@@ -1,0 +1,35 @@
+import { describe, expect, test } from "vitest";
+import { parseAgentEnv } from "./env";
+
+const base = { DBMESH_API_URL: "http://127.0.0.1:3000", DBMESH_AGENT_TOKEN: "dbmag_x" };
+
+describe("parseAgentEnv", () => {
+  test("defaults", () => {
+    const env = parseAgentEnv(base);
+    expect(env.DBMESH_AGENT_LISTEN).toEqual({ host: "127.0.0.1", port: 6432 });
+    expect(env.DBMESH_AGENT_METRICS_LISTEN).toEqual({ host: "127.0.0.1", port: 9187 });
+    expect(env.DBMESH_AGENT_STATE_DIR).toBe(".dbmesh/agent");
+    expect(env.DBMESH_AGENT_MAX_MESSAGE_BYTES).toBe(64 * 1024 * 1024);
+    expect(env.DBMESH_AGENT_SHUTDOWN_TIMEOUT_MS).toBe(30_000);
+  });
+
+  test("a static config file alone is enough; IPv6 listen and metrics off parse", () => {
+    const env = parseAgentEnv({ DBMESH_AGENT_CONFIG_FILE: "/etc/agent.json", DBMESH_AGENT_LISTEN: "[::1]:7000", DBMESH_AGENT_METRICS_LISTEN: "off" });
+    expect(env.DBMESH_API_URL).toBeUndefined();
+    expect(env.DBMESH_AGENT_LISTEN).toEqual({ host: "::1", port: 7000 });
+    expect(env.DBMESH_AGENT_METRICS_LISTEN).toBeNull();
+  });
+
+  test.each([
+    [{}, /DBMESH_API_URL.*DBMESH_AGENT_CONFIG_FILE/],
+    [{ DBMESH_API_URL: "http://x" }, /DBMESH_AGENT_TOKEN is required/],
+    [{ ...base, DBMESH_API_URL: "not a url" }, /DBMESH_API_URL must be the console's base URL/],
+    [{ ...base, DBMESH_AGENT_LISTEN: "6432" }, /DBMESH_AGENT_LISTEN must be host:port/],
+    [{ ...base, DBMESH_AGENT_LISTEN: "h:70000" }, /DBMESH_AGENT_LISTEN must be host:port/],
+    [{ ...base, DBMESH_AGENT_TLS_CERT_FILE: "/c.pem" }, /DBMESH_AGENT_TLS_CERT_FILE and DBMESH_AGENT_TLS_KEY_FILE go together/],
+    [{ ...base, DBMESH_AGENT_MAX_MESSAGE_BYTES: String(2 ** 31) }, /at most 1 GiB/],
+    [{ ...base, DBMESH_AGENT_SHUTDOWN_TIMEOUT_MS: "soon" }, /DBMESH_AGENT_SHUTDOWN_TIMEOUT_MS must be a number/],
+  ])("%j fails naming the variable", (source, message) => {
+    expect(() => parseAgentEnv(source)).toThrow(message);
+  });
+});

@@ -1,0 +1,125 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+// The agent's Prometheus metrics, on a registry of its own (tests run several agents in one process). Label
+// children used per query are looked up once per backend and role (see BackendMetrics), never per message.
+// Plain counters mirror what the heartbeat reports.
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+
+  /** Filled at scrape time from the live sessions and pools (see setGaugeSource): nothing to update per query. */
+  private gaugeSource: GaugeSource | null = null;
+
+  readonly clientConnections = new Gauge({
+    name: "dbmesh_agent_client_connections",
+    help: "Client connections open on the agent, by virtual database.",
+    labelNames: ["virtual_database"] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.clientConnections.reset();
+      for (const [vdb, n] of this.gaugeSource?.clientConnections() ?? []) this.clientConnections.set({ virtual_database: vdb }, n);
+    },
+  });
+  readonly serverConnections = new Gauge({
+    name: "dbmesh_agent_server_connections",
+    help: "Backend connections held by pools, by state (idle, active).",
+    labelNames: ["virtual_database", "backend", "state"] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.serverConnections.reset();
+      for (const p of this.gaugeSource?.serverConnections() ?? []) {
+        this.serverConnections.set({ virtual_database: p.virtualDatabase, backend: p.backend, state: "idle" }, p.idle);
+        this.serverConnections.set({ virtual_database: p.virtualDatabase, backend: p.backend, state: "active" }, p.active);
+      }
+    },
+  });
+  readonly poolWaits = new Counter({
+    name: "dbmesh_agent_pool_waits_total",
+    help: "Times a client had to wait for a backend connection, by outcome (served, timeout, error).",
+    labelNames: ["virtual_database", "backend", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly poolWaitSeconds = new Histogram({
+    name: "dbmesh_agent_pool_wait_seconds",
+    help: "How long clients waited for a backend connection.",
+    labelNames: ["virtual_database", "backend"] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly queries = new Counter({
+    name: "dbmesh_agent_queries_total",
+    help: "Query cycles (a Query, or messages up to a Sync) answered, by backend and route.",
+    labelNames: ["virtual_database", "backend", "route"] as const,
+    registers: [this.registry],
+  });
+  readonly queryDuration = new Histogram({
+    name: "dbmesh_agent_query_duration_seconds",
+    help: "From the message that starts a query cycle to its ReadyForQuery.",
+    labelNames: ["virtual_database", "backend", "route"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly deniedStatements = new Counter({
+    name: "dbmesh_agent_denied_statements_total",
+    help: "Statements refused by the agent, by rule and reason (circuit_break, concurrency, analysis).",
+    labelNames: ["virtual_database", "rule", "reason"] as const,
+    registers: [this.registry],
+  });
+  readonly configRevision = new Gauge({
+    name: "dbmesh_agent_config_revision",
+    help: "Revision of the configuration the agent serves (-1 before the first).",
+    registers: [this.registry],
+  });
+  readonly configErrors = new Counter({
+    name: "dbmesh_agent_config_errors_total",
+    help: "Configurations not applied, by reason (invalid, fetch, unauthorized, stale).",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly backendHealthy = new Gauge({
+    name: "dbmesh_agent_backend_healthy",
+    help: "1 when the backend's circuit is closed or half open, 0 when open.",
+    labelNames: ["virtual_database", "backend"] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.backendHealthy.reset();
+      for (const b of this.gaugeSource?.backendHealth() ?? []) {
+        this.backendHealthy.set({ virtual_database: b.virtualDatabase, backend: b.backend }, b.healthy ? 1 : 0);
+      }
+    },
+  });
+
+  /** Totals for the heartbeat. */
+  readonly totals = { queries: 0, errors: 0, poolWaits: 0 };
+
+  constructor() {
+    this.configRevision.set(-1);
+    collectDefaultMetrics({ register: this.registry, prefix: "dbmesh_agent_" });
+  }
+
+  setGaugeSource(source: GaugeSource): void {
+    this.gaugeSource = source;
+  }
+
+  forBackend(virtualDatabase: string, backend: string): BackendMetrics {
+    return {
+      queriesPrimary: this.queries.labels(virtualDatabase, backend, "primary"),
+      queriesReplica: this.queries.labels(virtualDatabase, backend, "replica"),
+      durationPrimary: this.queryDuration.labels(virtualDatabase, backend, "primary"),
+      durationReplica: this.queryDuration.labels(virtualDatabase, backend, "replica"),
+    };
+  }
+}
+
+export interface BackendMetrics {
+  queriesPrimary: { inc(): void };
+  queriesReplica: { inc(): void };
+  durationPrimary: { observe(v: number): void };
+  durationReplica: { observe(v: number): void };
+}
+
+export interface GaugeSource {
+  clientConnections(): Iterable<[string, number]>;
+  serverConnections(): Iterable<{ virtualDatabase: string; backend: string; idle: number; active: number }>;
+  backendHealth(): Iterable<{ virtualDatabase: string; backend: string; healthy: boolean }>;
+}

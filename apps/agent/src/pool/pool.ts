@@ -1,0 +1,244 @@
+import type { Logger } from "pino";
+import type { BackendTarget } from "./backend-target";
+import { BackendConnectError, type ConnectOptions, ServerConnection } from "./server-connection";
+
+// The server connections of one backend for one virtual database. Acquiring is synchronous when an idle
+// connection exists (the hot path never awaits); otherwise the caller waits in a FIFO queue for a released or
+// newly opened connection, up to acquireTimeoutMs, and then gets a clear 53300 error. Connections past their
+// idle timeout or lifetime are closed by the registry's reaper or when they come back.
+
+export interface PoolSettings {
+  maxSize: number;
+  /** Connections kept open even when idle (warmed by the reaper). */
+  minIdle: number;
+  acquireTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxLifetimeMs: number;
+}
+
+export interface PoolWaiter {
+  onServer(server: ServerConnection): void;
+  onPoolError(code: string, message: string): void;
+}
+
+export interface PoolHooks {
+  /** A connection could or could not be opened: feeds the backend's circuit breaker. */
+  onConnectResult(target: BackendTarget, error: Error | null): void;
+  onWait(pool: Pool, waitedMs: number, outcome: "served" | "timeout" | "error"): void;
+  onServerCountChange(): void;
+}
+
+/** After a failed connect, minIdle warm-up waits this long before trying again. */
+const WARM_UP_BACKOFF_MS = 5_000;
+
+interface QueuedWaiter {
+  waiter: PoolWaiter;
+  since: number;
+  timer: NodeJS.Timeout;
+}
+
+export class Pool {
+  private readonly idle: ServerConnection[] = [];
+  private readonly queue: QueuedWaiter[] = [];
+  private readonly all = new Set<ServerConnection>();
+  private opening = 0;
+  private lastConnectFailureAt = 0;
+  inUse = 0;
+  /** ParameterStatus values of the first connection: what clients are told after they log in. */
+  parameters: Map<string, string> | null = null;
+  /** Snapshots referencing this pool; at zero it closes. */
+  refs = 0;
+  closed = false;
+
+  constructor(
+    readonly virtualDatabase: string,
+    readonly target: BackendTarget,
+    public settings: PoolSettings,
+    private readonly connectOptions: ConnectOptions,
+    private readonly hooks: PoolHooks,
+    private readonly log: Logger,
+  ) {}
+
+  get key(): string {
+    return `${this.virtualDatabase}|${this.target.identity}`;
+  }
+
+  get size(): number {
+    return this.all.size + this.opening;
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** An idle connection now, or null (then call acquire()). */
+  tryAcquire(): ServerConnection | null {
+    if (this.closed || this.queue.length > 0) return null;
+    const now = Date.now();
+    for (let server = this.idle.pop(); server !== undefined; server = this.idle.pop()) {
+      if (server.closed) continue;
+      if (this.expired(server, now)) {
+        server.close();
+        continue;
+      }
+      this.inUse++;
+      return server;
+    }
+    return null;
+  }
+
+  /** Waits for a connection; the waiter is called back exactly once, never synchronously, unless cancelWait() removes it first. */
+  acquire(waiter: PoolWaiter): void {
+    if (this.closed) {
+      // Never call back before acquire() returns: callers set their waiting state after calling it.
+      queueMicrotask(() =>
+        waiter.onPoolError("08006", `the pool for backend ${this.target.name} of virtual database ${this.virtualDatabase} is closed`),
+      );
+      return;
+    }
+    const since = Date.now();
+    const entry: QueuedWaiter = {
+      waiter,
+      since,
+      timer: setTimeout(() => {
+        const at = this.queue.indexOf(entry);
+        if (at === -1) return;
+        this.queue.splice(at, 1);
+        const waited = Date.now() - since;
+        this.hooks.onWait(this, waited, "timeout");
+        waiter.onPoolError(
+          "53300",
+          `the connection pool for backend ${this.target.name} of virtual database ${this.virtualDatabase} is exhausted: waited ${waited} ms for one of its ${this.settings.maxSize} connections`,
+        );
+      }, this.settings.acquireTimeoutMs),
+    };
+    this.queue.push(entry);
+    this.openIfNeeded();
+  }
+
+  cancelWait(waiter: PoolWaiter): void {
+    const at = this.queue.findIndex((q) => q.waiter === waiter);
+    if (at === -1) return;
+    const [entry] = this.queue.splice(at, 1);
+    if (entry !== undefined) clearTimeout(entry.timer);
+  }
+
+  /** Gives a connection back. `reusable` false: its state is unknown, close it. */
+  release(server: ServerConnection, reusable: boolean): void {
+    this.inUse--;
+    server.detach();
+    if (!reusable || server.closed || this.closed || this.expired(server, Date.now()) || this.all.size > this.settings.maxSize) {
+      server.close();
+      this.openIfNeeded();
+      return;
+    }
+    this.handOff(server);
+  }
+
+  /** A new config changed the strategy's pool settings: a larger pool can serve waiters at once. */
+  updateSettings(settings: PoolSettings): void {
+    this.settings = settings;
+    this.openIfNeeded();
+  }
+
+  /** Closes idle connections past their idle timeout or lifetime (above minIdle), and warms up to minIdle. */
+  reap(now: number): void {
+    const { idleTimeoutMs, minIdle, maxSize } = this.settings;
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const server = this.idle[i] as ServerConnection;
+      const idleTooLong = idleTimeoutMs > 0 && now - server.lastUsedAt >= idleTimeoutMs && this.all.size > minIdle;
+      if (idleTooLong || this.expired(server, now)) {
+        this.idle.splice(i, 1);
+        server.close();
+      }
+    }
+    // Warm-up stops after a failed connect until one succeeds again (a waiter's attempt, or the backoff).
+    const wanted = Math.min(minIdle, maxSize);
+    if (!this.closed && this.size < wanted && now - this.lastConnectFailureAt > WARM_UP_BACKOFF_MS) this.open();
+  }
+
+  /** Closes idle connections now; those in use close when released; waiters fail. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const server of this.idle.splice(0)) server.close();
+    for (const entry of this.queue.splice(0)) {
+      clearTimeout(entry.timer);
+      entry.waiter.onPoolError("08006", `backend ${this.target.name} was removed from virtual database ${this.virtualDatabase}`);
+    }
+  }
+
+  /** Closes every connection at once, in use or not (shutdown deadline). */
+  destroyAll(): void {
+    this.close();
+    for (const server of [...this.all]) server.destroy("the agent is shutting down");
+  }
+
+  private expired(server: ServerConnection, now: number): boolean {
+    return this.settings.maxLifetimeMs > 0 && now - server.createdAt >= this.settings.maxLifetimeMs;
+  }
+
+  private handOff(server: ServerConnection): void {
+    const entry = this.queue.shift();
+    if (entry === undefined) {
+      this.idle.push(server);
+      return;
+    }
+    clearTimeout(entry.timer);
+    this.inUse++;
+    this.hooks.onWait(this, Date.now() - entry.since, "served");
+    entry.waiter.onServer(server);
+  }
+
+  private openIfNeeded(): void {
+    while (!this.closed && this.queue.length > this.opening && this.size < this.settings.maxSize) this.open();
+  }
+
+  private open(): void {
+    this.opening++;
+    ServerConnection.connect(this.target, this.connectOptions).then(
+      (server) => {
+        this.opening--;
+        this.hooks.onConnectResult(this.target, null);
+        if (this.parameters === null) this.parameters = server.parameters;
+        if (this.closed) {
+          server.close();
+          return;
+        }
+        this.all.add(server);
+        server.onGone = (s) => {
+          this.all.delete(s);
+          const at = this.idle.indexOf(s);
+          if (at !== -1) this.idle.splice(at, 1);
+          this.hooks.onServerCountChange();
+          this.openIfNeeded();
+        };
+        this.hooks.onServerCountChange();
+        this.handOff(server);
+      },
+      (err: unknown) => {
+        this.opening--;
+        this.lastConnectFailureAt = Date.now();
+        const error = err instanceof Error ? err : new Error(String(err));
+        this.hooks.onConnectResult(this.target, error);
+        this.log.warn({ backend: this.target.name, virtualDatabase: this.virtualDatabase, err: error.message }, "backend connection failed");
+        // The oldest waiter learns why at once instead of timing out; the others get their own attempt.
+        const entry = this.queue.shift();
+        if (entry !== undefined) {
+          clearTimeout(entry.timer);
+          this.hooks.onWait(this, Date.now() - entry.since, "error");
+          const code = err instanceof BackendConnectError ? err.code : "08006";
+          entry.waiter.onPoolError(
+            code,
+            `could not connect to backend ${this.target.name} of virtual database ${this.virtualDatabase} (${this.target.host}:${this.target.port}): ${error.message}`,
+          );
+        }
+        this.openIfNeeded();
+      },
+    );
+  }
+}

@@ -1,0 +1,1069 @@
+import type { Duplex } from "node:stream";
+import { isAnalyzerFailure, type SqlAnalyzer, type StatementAnalysis } from "@dbmesh/sql";
+import type { Logger } from "pino";
+import type { BackendRuntime, Role, RuntimeSnapshot, VirtualDatabaseRuntime } from "../config/snapshot";
+import type { AgentMetrics } from "../metrics";
+import type { BackendSink } from "../pg/backend-scanner";
+import { errorResponse } from "../pg/errors";
+import { FrameError, FrameReader } from "../pg/frame-reader";
+import {
+  backendKeyData,
+  bindUnnamed,
+  CLOSE_COMPLETE,
+  closeStatement,
+  cstringEnd,
+  EXECUTE_UNNAMED,
+  parameterStatus,
+  parse,
+  query,
+  READY_FOR_QUERY_IDLE,
+  readyForQuery,
+} from "../pg/messages";
+import { Backend, Frontend, SqlState, TxStatus } from "../pg/protocol";
+import type { Pool, PoolWaiter } from "../pool/pool";
+import { TrackedRequest } from "../pool/response-tracker";
+import type { ServerConnection, ServerOwner } from "../pool/server-connection";
+import { releaseClean } from "../pool/server-reset";
+import { chooseTarget } from "../route/read-write-split";
+import { matchesRule } from "../route/statement-rules";
+import type { AgentRuntime, LiveSession } from "../runtime";
+import type { CancelRegistry, Cancellable } from "./cancel-registry";
+import type { Semaphore, SlotWaiter } from "./semaphore";
+import {
+  describeStatement,
+  NO_SUCH_STATEMENT,
+  PreparedStatement,
+  raiseErrorSql,
+  rewriteBind,
+  rewriteParse,
+  serverStatementName,
+} from "./statements";
+
+// One client connection after login. Client messages are framed and handled synchronously, one at a time;
+// only Query/Parse text is analyzed (cached), Bind/Describe/Close names are read, everything else is forwarded
+// as received, in as few writes as possible. Backend bytes go back raw: only message headers are looked at.
+//
+// A "cycle" is a Query, or extended-protocol messages up to a Sync; it ends with the server's ReadyForQuery.
+// Under transaction pooling the session holds a server only while a cycle or a transaction is open (or for
+// good once it set session state: SET, LISTEN, temp tables …). When a message needs something that is not
+// there yet (a server from the pool, a concurrency slot, a replica to finish), the session stops reading its
+// client, un-reads the message, and picks up from it when the wait ends; nothing awaits per message.
+//
+// A statement the agent refuses gets an ErrorResponse and the session stays usable. With no server attached
+// the agent answers itself (ErrorResponse + ReadyForQuery, or skips to the Sync). With a server attached, the
+// refusal is raised *by the server* (a DO block that raises the same SQLSTATE and message), so that it
+// arrives in order after earlier results and aborts the open transaction exactly as a real error would.
+
+const NONE = 0;
+const WAIT_SERVER = 1;
+const WAIT_SLOT = 2;
+const WAIT_DRAIN = 3;
+
+const OK = 0;
+const WAIT = 1;
+const FAIL = 2;
+type Step = typeof OK | typeof WAIT | typeof FAIL;
+
+/** Flush backend bytes to the client at ReadyForQuery or once this much is corked. */
+const CORK_LIMIT = 64 * 1024;
+
+interface Refusal {
+  code: string;
+  message: string;
+}
+
+class RefusedError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SessionDeps {
+  log: Logger;
+  metrics: AgentMetrics;
+  analyzer: SqlAnalyzer;
+  runtime: AgentRuntime;
+  cancels: CancelRegistry;
+  maxMessageBytes: number;
+}
+
+export interface SessionInit {
+  socket: Duplex;
+  snapshot: RuntimeSnapshot;
+  vdb: VirtualDatabaseRuntime;
+  credential: string;
+  applicationName: string;
+}
+
+export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, SlotWaiter, Cancellable, LiveSession {
+  readonly processId: number;
+  readonly secretKey: number;
+  readonly snapshot: RuntimeSnapshot;
+  readonly virtualDatabase: string;
+  private readonly vdb: VirtualDatabaseRuntime;
+  private readonly client: Duplex;
+  private readonly credential: string;
+  private readonly applicationName: string;
+  private readonly reader: FrameReader;
+  private readonly log: Logger;
+  /** Transaction pooling: client statement names are rewritten to per-server names. */
+  private readonly rewrite: boolean;
+
+  private ready = false;
+  private closed = false;
+  private processing = false;
+
+  private server: ServerConnection | null = null;
+  private serverBackend: BackendRuntime | null = null;
+  /** Query/Sync/FunctionCall sent whose ReadyForQuery has not come back. */
+  private pendingSyncs = 0;
+  /** Extended-protocol messages were sent since the last Sync. */
+  private cycleOpen = false;
+  private cycleStartedAt = 0;
+  private readonly syncStarts: number[] = [];
+  /** After an error in an extended-protocol cycle: drop messages up to the Sync, as PostgreSQL does. */
+  private skipping = false;
+  private txStatus: number = TxStatus.Idle;
+  private pinned: boolean;
+
+  private waiting = NONE;
+  private waitBackend: BackendRuntime | null = null;
+  private waitSemaphore: Semaphore | null = null;
+  private waitTimer: NodeJS.Timeout | null = null;
+  private refusal: Refusal | null = null;
+  /** Slot taken for the message being handled; held until the session is quiet once the message is sent. */
+  private currentSlot: Semaphore | null = null;
+  private readonly heldSlots: Semaphore[] = [];
+
+  private readonly statements = new Map<string, PreparedStatement>();
+  private lastUnnamedSql = "";
+  private lastUnnamedAnalysis: StatementAnalysis | null = null;
+
+  private closing: { code: string; message: string; waitForTransaction: boolean } | null = null;
+  private clientPaused = false;
+  private clientPausedForServer = false;
+  private serverPaused = false;
+  private corked = false;
+  private corkedBytes = 0;
+  private uncorkPending = false;
+  private sawReady = false;
+  private quietAfterScan = false;
+
+  /** A run of client messages to forward unchanged: client buffer [fwdStart, fwdEnd). */
+  private fwdBuf: Buffer | null = null;
+  private fwdStart = 0;
+  private fwdEnd = 0;
+
+  constructor(
+    init: SessionInit,
+    private readonly deps: SessionDeps,
+  ) {
+    this.client = init.socket;
+    this.snapshot = init.snapshot;
+    this.vdb = init.vdb;
+    this.virtualDatabase = init.vdb.name;
+    this.credential = init.credential;
+    this.applicationName = init.applicationName;
+    this.rewrite = init.vdb.mode === "transaction";
+    this.pinned = init.vdb.mode === "session";
+    this.reader = new FrameReader(deps.maxMessageBytes);
+    const keys = deps.cancels.issue();
+    this.processId = keys.processId;
+    this.secretKey = keys.secretKey;
+    this.log = deps.log.child({ session: this.processId, virtualDatabase: this.virtualDatabase, credential: this.credential });
+
+    // Listen at once: bytes a client pipelines right after its password must not be lost.
+    this.client.on("data", this.onClientData);
+    this.client.on("drain", this.onClientDrain);
+    this.client.on("error", (err) => {
+      this.log.debug({ err: err.message }, "client connection error");
+      this.cleanup();
+      this.client.destroy();
+    });
+    this.client.on("close", () => this.cleanup());
+    deps.cancels.register(this.processId, this);
+    deps.runtime.sessionStarted(this);
+  }
+
+  /** Finishes the login: server parameters, cancel key, ReadyForQuery; then serves. */
+  async open(leftover: Buffer): Promise<void> {
+    if (leftover.length > 0) this.reader.push(leftover);
+    try {
+      const params = await this.startupParameters();
+      if (this.closed) return;
+      const out: Buffer[] = [];
+      for (const [name, value] of params) {
+        if (name === "application_name" || name === "session_authorization") continue;
+        out.push(parameterStatus(name, value));
+      }
+      // The client logged in as its credential; the backend's user name stays private.
+      out.push(parameterStatus("session_authorization", this.credential));
+      out.push(parameterStatus("application_name", this.applicationName));
+      out.push(backendKeyData(this.processId, this.secretKey), READY_FOR_QUERY_IDLE);
+      this.client.write(Buffer.concat(out));
+      this.ready = true;
+      this.log.debug({ mode: this.vdb.mode }, "client session open");
+      if (this.closing !== null) this.requestClose(this.closing.code, this.closing.message, this.closing.waitForTransaction);
+      else this.processClient();
+    } catch (err) {
+      if (err instanceof RefusedError) this.terminate(err.code, err.message);
+      else {
+        this.log.error({ err }, "client session failed to open");
+        this.terminate(SqlState.InternalError, "the dbmesh agent failed to open this session");
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- client → server
+
+  private readonly onClientData = (chunk: Buffer): void => {
+    this.reader.push(chunk);
+    if (this.ready) this.processClient();
+  };
+
+  private processClient(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (this.waiting === NONE && !this.closed) {
+        let more: boolean;
+        try {
+          more = this.reader.next();
+        } catch (err) {
+          if (!(err instanceof FrameError)) throw err;
+          this.flushForward();
+          this.terminate(SqlState.ProtocolViolation, err.message);
+          return;
+        }
+        if (!more) break;
+        if (!this.handle(this.reader.type)) {
+          this.reader.rewind();
+          break;
+        }
+      }
+      this.flushForward();
+    } catch (err) {
+      this.log.error({ err }, "session failed while handling a client message");
+      this.terminate(SqlState.InternalError, "the dbmesh agent failed while handling this message");
+    } finally {
+      this.processing = false;
+    }
+    this.updateClientFlow();
+  }
+
+  /** Handles the reader's current message. False: not consumed (the session now waits); it is read again later. */
+  private handle(type: number): boolean {
+    if (this.skipping) {
+      if (type === Frontend.Sync) {
+        this.skipping = false;
+        this.onSync();
+      } else if (type === Frontend.Terminate) {
+        this.closeQuietly();
+      }
+      return true;
+    }
+    if (this.refusal !== null) {
+      this.refuse(type === Frontend.Query || type === Frontend.FunctionCall);
+      return true;
+    }
+    switch (type) {
+      case Frontend.Query:
+        return this.onQuery();
+      case Frontend.Parse:
+        return this.onParse();
+      case Frontend.Bind:
+        return this.onBind();
+      case Frontend.Describe:
+        return this.onDescribe();
+      case Frontend.Execute:
+        return this.onExecute();
+      case Frontend.Close:
+        return this.onClose();
+      case Frontend.Sync:
+        this.onSync();
+        return true;
+      case Frontend.Flush:
+      case Frontend.CopyData:
+      case Frontend.CopyDone:
+      case Frontend.CopyFail:
+        // Outside a cycle PostgreSQL ignores stray copy messages, and a Flush has nothing to flush.
+        if (this.server !== null) this.forwardCurrent();
+        return true;
+      case Frontend.FunctionCall:
+        return this.onFunctionCall();
+      case Frontend.Terminate:
+        this.closeQuietly();
+        return true;
+      default:
+        this.terminate(SqlState.ProtocolViolation, `invalid frontend message type ${type} (0x${type.toString(16)})`);
+        return true;
+    }
+  }
+
+  private onQuery(): boolean {
+    const r = this.reader;
+    const sqlEnd = cstringEnd(r.buf, r.start + 5, r.end);
+    if (sqlEnd === -1) return this.malformed("Query");
+    const sql = r.buf.toString("utf8", r.start + 5, sqlEnd);
+    const analysis = this.deps.analyzer.analyze(sql);
+    if (this.denied(analysis, sql)) return this.refuse(true);
+    const slot = this.takeSlot(analysis, sql);
+    if (slot !== OK) return slot === WAIT ? false : this.refuse(true);
+    const step = this.ensureServer(this.routeOf(analysis, sql));
+    if (step !== OK) return step === WAIT ? false : this.refuse(true);
+    this.commitSlot();
+    if (analysis.setsSessionState) this.pin();
+    if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
+    this.forwardCurrent();
+    this.sentSync();
+    return true;
+  }
+
+  private onParse(): boolean {
+    const r = this.reader;
+    const buf = r.buf;
+    const nameStart = r.start + 5;
+    const nameEnd = cstringEnd(buf, nameStart, r.end);
+    const sqlEnd = nameEnd === -1 ? -1 : cstringEnd(buf, nameEnd + 1, r.end);
+    if (sqlEnd === -1) return this.malformed("Parse");
+    const sql = buf.toString("utf8", nameEnd + 1, sqlEnd);
+    const analysis = this.deps.analyzer.analyze(sql);
+    if (this.denied(analysis, sql)) return this.refuse(false);
+    const named = nameEnd > nameStart;
+    const name = named ? buf.toString("utf8", nameStart, nameEnd) : "";
+    if (named && this.rewrite && this.statements.has(name)) {
+      this.refusal = { code: SqlState.DuplicatePreparedStatement, message: `prepared statement "${name}" already exists` };
+      return this.refuse(false);
+    }
+    const step = this.ensureServer(this.routeOf(analysis, sql));
+    if (step !== OK) return step === WAIT ? false : this.refuse(false);
+    if (analysis.setsSessionState) this.pin();
+    this.openCycle();
+    const server = this.server as ServerConnection;
+    if (!named) {
+      this.lastUnnamedSql = sql;
+      this.lastUnnamedAnalysis = analysis;
+    }
+    if (!named || !this.rewrite) {
+      if (named) this.statements.set(name, new PreparedStatement(name, name, sql, analysis, EMPTY));
+      this.forwardCurrent();
+      server.tracker.sentParse();
+      return true;
+    }
+    const rest = buf.subarray(nameEnd + 1, r.end);
+    const serverName = serverStatementName(rest);
+    const stmt = new PreparedStatement(name, serverName, sql, analysis, rewriteParse(serverName, rest));
+    this.statements.set(name, stmt);
+    if (server.prepared.has(serverName)) {
+      // Another client prepared the same text on this server: re-prepare it so that this Parse gets its own
+      // ParseComplete (or error) in order; the Close's CloseComplete is the agent's and is swallowed.
+      this.writeServer(closeStatement(serverName));
+      server.tracker.sentClose(new TrackedRequest(true));
+    }
+    server.prepared.add(serverName);
+    this.writeServer(stmt.parseMessage);
+    server.tracker.sentParse(
+      new TrackedRequest(false, () => {
+        server.prepared.delete(serverName);
+        if (this.statements.get(name) === stmt) this.statements.delete(name);
+      }),
+    );
+    return true;
+  }
+
+  private onBind(): boolean {
+    const r = this.reader;
+    const buf = r.buf;
+    const portalStart = r.start + 5;
+    const portalEnd = cstringEnd(buf, portalStart, r.end);
+    const stmtEnd = portalEnd === -1 ? -1 : cstringEnd(buf, portalEnd + 1, r.end);
+    if (stmtEnd === -1) return this.malformed("Bind");
+    let stmt: PreparedStatement | undefined;
+    let sql = this.lastUnnamedSql;
+    let analysis = this.lastUnnamedAnalysis;
+    if (stmtEnd > portalEnd + 1) {
+      stmt = this.statements.get(buf.toString("utf8", portalEnd + 1, stmtEnd));
+      sql = stmt?.sql ?? "";
+      analysis = stmt?.analysis ?? null;
+    }
+    if (analysis !== null) {
+      const slot = this.takeSlot(analysis, sql);
+      if (slot !== OK) return slot === WAIT ? false : this.refuse(false);
+    }
+    const step = this.ensureServer(this.routeOf(analysis, sql));
+    if (step !== OK) return step === WAIT ? false : this.refuse(false);
+    this.commitSlot();
+    this.openCycle();
+    const server = this.server as ServerConnection;
+    if (stmt === undefined || !this.rewrite) {
+      this.forwardCurrent();
+    } else {
+      this.ensurePrepared(server, stmt);
+      this.writeServer(rewriteBind(buf.subarray(portalStart, portalEnd + 1), stmt.serverName, buf.subarray(stmtEnd + 1, r.end)));
+    }
+    server.tracker.sentBind();
+    return true;
+  }
+
+  private onDescribe(): boolean {
+    const r = this.reader;
+    const kind = r.buf[r.start + 5];
+    const nameEnd = cstringEnd(r.buf, r.start + 6, r.end);
+    if (nameEnd === -1 || (kind !== 0x53 && kind !== 0x50)) return this.malformed("Describe");
+    const stmt =
+      kind === 0x53 && nameEnd > r.start + 6 ? this.statements.get(r.buf.toString("utf8", r.start + 6, nameEnd)) : undefined;
+    const step = this.ensureServer(this.routeOf(stmt?.analysis ?? null, stmt?.sql ?? ""));
+    if (step !== OK) return step === WAIT ? false : this.refuse(false);
+    this.openCycle();
+    if (stmt !== undefined && this.rewrite) {
+      const server = this.server as ServerConnection;
+      this.ensurePrepared(server, stmt);
+      this.writeServer(describeStatement(stmt.serverName));
+    } else {
+      this.forwardCurrent();
+    }
+    return true;
+  }
+
+  private onExecute(): boolean {
+    const step = this.ensureServer("primary");
+    if (step !== OK) return step === WAIT ? false : this.refuse(false);
+    this.openCycle();
+    this.forwardCurrent();
+    return true;
+  }
+
+  private onClose(): boolean {
+    const r = this.reader;
+    const kind = r.buf[r.start + 5];
+    const nameEnd = cstringEnd(r.buf, r.start + 6, r.end);
+    if (nameEnd === -1 || (kind !== 0x53 && kind !== 0x50)) return this.malformed("Close");
+    const namedStatement = kind === 0x53 && nameEnd > r.start + 6;
+    if (namedStatement) this.statements.delete(r.buf.toString("utf8", r.start + 6, nameEnd));
+    if (this.server === null) {
+      // Nothing is in flight, so answering now keeps responses in order. Closing what does not exist is fine.
+      this.writeClient(CLOSE_COMPLETE);
+      return true;
+    }
+    this.openCycle();
+    if (namedStatement && this.rewrite) {
+      // The server statement may serve other clients: keep it, but still let the server answer in order.
+      this.writeServer(closeStatement(NO_SUCH_STATEMENT));
+    } else {
+      this.forwardCurrent();
+    }
+    (this.server as ServerConnection).tracker.sentClose();
+    return true;
+  }
+
+  private onSync(): void {
+    if (this.server !== null) {
+      this.forwardCurrent();
+      this.sentSync();
+      return;
+    }
+    // No server: everything of this cycle was answered by the agent (a refusal, a Close).
+    this.writeClient(readyForQuery(this.txStatus));
+    this.cycleStartedAt = 0;
+    this.quietPoint();
+  }
+
+  private onFunctionCall(): boolean {
+    const step = this.ensureServer("primary");
+    if (step !== OK) return step === WAIT ? false : this.refuse(true);
+    if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
+    this.forwardCurrent();
+    this.sentSync();
+    return true;
+  }
+
+  private malformed(what: string): boolean {
+    this.terminate(SqlState.ProtocolViolation, `malformed ${what} message`);
+    return true;
+  }
+
+  private openCycle(): void {
+    this.cycleOpen = true;
+    if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
+  }
+
+  /** A message the server answers with ReadyForQuery went out. */
+  private sentSync(): void {
+    (this.server as ServerConnection).tracker.sentSync();
+    this.pendingSyncs++;
+    this.syncStarts.push(this.cycleStartedAt);
+    this.cycleStartedAt = 0;
+    this.cycleOpen = false;
+  }
+
+  private ensurePrepared(server: ServerConnection, stmt: PreparedStatement): void {
+    if (server.prepared.has(stmt.serverName)) return;
+    // This server never saw the statement: prepare it first; the client did not ask, so it gets no ParseComplete.
+    const name = stmt.serverName;
+    server.prepared.add(name);
+    this.writeServer(stmt.parseMessage);
+    server.tracker.sentParse(new TrackedRequest(true, () => server.prepared.delete(name)));
+  }
+
+  private pin(): void {
+    if (this.pinned) return;
+    this.pinned = true;
+    this.log.debug("session pinned to its server: it set session state");
+  }
+
+  // ---------------------------------------------------------------- rules, routing, waiting
+
+  /** Circuit breaks (and texts the analyzer could not read): sets the refusal and returns true when denied. */
+  private denied(analysis: StatementAnalysis, sql: string): boolean {
+    if (isAnalyzerFailure(analysis)) {
+      this.refusal = { code: "54001", message: `${analysis.error} (virtual database "${this.virtualDatabase}")` };
+      this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: "", reason: "analysis" });
+      return true;
+    }
+    const rules = this.vdb.circuitBreaks;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as (typeof rules)[number];
+      if (!matchesRule(rule, sql, analysis)) continue;
+      this.refusal = {
+        code: SqlState.InsufficientPrivilege,
+        message: `statement refused by circuit break "${rule.name}" of virtual database "${this.virtualDatabase}"`,
+      };
+      this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: rule.name, reason: "circuit_break" });
+      return true;
+    }
+    return false;
+  }
+
+  private takeSlot(analysis: StatementAnalysis, sql: string): Step {
+    const controls = this.vdb.concurrency;
+    if (controls.length === 0 || this.currentSlot !== null) return OK;
+    for (const control of controls) {
+      if (!matchesRule(control.rule, sql, analysis)) continue;
+      const semaphore = control.semaphore;
+      if (semaphore.tryAcquire()) {
+        this.currentSlot = semaphore;
+        return OK;
+      }
+      const limit = control.rule;
+      const refuse = (waitedMs: number) => {
+        this.refusal = {
+          code: SqlState.ConfigurationLimitExceeded,
+          message: `concurrency limit of rule "${limit.name}" of virtual database "${this.virtualDatabase}" reached: ${limit.maxConcurrency} matching statements already running; waited ${waitedMs} ms`,
+        };
+        this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: limit.name, reason: "concurrency" });
+      };
+      if (limit.waitTimeoutMs === 0) {
+        refuse(0);
+        return FAIL;
+      }
+      const since = Date.now();
+      this.waitSemaphore = semaphore;
+      this.waitTimer = setTimeout(() => {
+        this.waitTimer = null;
+        if (this.waitSemaphore !== semaphore) return;
+        semaphore.cancel(this);
+        this.waitSemaphore = null;
+        refuse(Date.now() - since);
+        this.resume();
+      }, limit.waitTimeoutMs);
+      this.waiting = WAIT_SLOT;
+      semaphore.wait(this);
+      return WAIT;
+    }
+    return OK;
+  }
+
+  /** SlotWaiter: the semaphore counted us in. Called from another session's stack, so resume later. */
+  onSlot(): void {
+    const semaphore = this.waitSemaphore;
+    if (semaphore === null) return;
+    this.waitSemaphore = null;
+    if (this.waitTimer !== null) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    if (this.closed) {
+      semaphore.release();
+      return;
+    }
+    this.currentSlot = semaphore;
+    queueMicrotask(() => this.resume());
+  }
+
+  private commitSlot(): void {
+    if (this.currentSlot !== null) {
+      this.heldSlots.push(this.currentSlot);
+      this.currentSlot = null;
+    }
+  }
+
+  private releaseSlots(): void {
+    while (this.heldSlots.length > 0) (this.heldSlots.pop() as Semaphore).release();
+  }
+
+  private routeOf(analysis: StatementAnalysis | null, sql: string): Role {
+    if (this.pinned || this.txStatus !== TxStatus.Idle || analysis === null || analysis.setsSessionState) return "primary";
+    const split = this.vdb.strategy.readWriteSplitting;
+    if (!split.enabled) return "primary";
+    return chooseTarget({ analysis, sql, inTransaction: false, split });
+  }
+
+  /** A server for this message: the one held, or one from the pool of a balanced backend of `role`. */
+  private ensureServer(role: Role): Step {
+    const held = this.server;
+    if (held !== null) {
+      const onReplica = (this.serverBackend as BackendRuntime).role === "replica";
+      if (!onReplica || role !== "primary" || this.pinned || this.cycleOpen || this.txStatus !== TxStatus.Idle) return OK;
+      // A write after pipelined reads on a replica: let the replica answer them, then move to a primary.
+      if (this.pendingSyncs > 0) {
+        this.waiting = WAIT_DRAIN;
+        return WAIT;
+      }
+      this.releaseServer();
+    }
+    const backend = this.pickBackend(role);
+    if (backend === null) {
+      this.refusal = { code: SqlState.ConnectionFailure, message: this.noBackendMessage(role) };
+      return FAIL;
+    }
+    const server = backend.pool.tryAcquire();
+    if (server !== null) {
+      this.attach(server, backend);
+      return OK;
+    }
+    this.waitBackend = backend;
+    this.waiting = WAIT_SERVER;
+    backend.pool.acquire(this);
+    return WAIT;
+  }
+
+  /** A healthy backend of `role` (a replica falls back to a primary), by the strategy's balancer. */
+  private pickBackend(role: Role): BackendRuntime | null {
+    const vdb = this.vdb;
+    if (role === "replica") {
+      const replica = this.pickFrom(vdb.replicas, vdb.replicaBalancer);
+      if (replica !== null) return replica;
+    }
+    return this.pickFrom(vdb.primaries, vdb.primaryBalancer);
+  }
+
+  private pickFrom(list: readonly BackendRuntime[], balancer: VirtualDatabaseRuntime["primaryBalancer"]): BackendRuntime | null {
+    if (list.length === 0) return null;
+    let candidates = list;
+    for (const b of list) {
+      if (!b.health.healthy) {
+        candidates = list.filter((c) => c.health.healthy);
+        break;
+      }
+    }
+    return balancer.pick(candidates, this.vdb.activeConnections) as BackendRuntime | null;
+  }
+
+  private noBackendMessage(role: Role): string {
+    const vdb = this.vdb;
+    if (vdb.backends.length === 0) {
+      return `virtual database "${vdb.name}" has no backend endpoints (configuration revision ${this.snapshot.revision})`;
+    }
+    const candidates = role === "replica" ? vdb.backends : vdb.primaries;
+    if (candidates.length === 0) return `virtual database "${vdb.name}" has no primary backend to send this statement to`;
+    const why = candidates.map((b) => `${b.name}: ${b.health.lastError ?? "unhealthy"}`).join("; ");
+    return `no backend of virtual database "${vdb.name}" can serve this statement right now (${why})`;
+  }
+
+  /** PoolWaiter: a server for the message we stopped at. */
+  onServer(server: ServerConnection): void {
+    const backend = this.waitBackend;
+    this.waitBackend = null;
+    if (backend === null || this.closed) {
+      (backend ?? this.serverBackend)?.pool.release(server, true);
+      return;
+    }
+    this.attach(server, backend);
+    this.resume();
+  }
+
+  /** PoolWaiter: no server came (pool exhausted, backend down). The message gets this error. */
+  onPoolError(code: string, message: string): void {
+    if (this.waitBackend === null) return;
+    this.waitBackend = null;
+    if (this.closed) return;
+    this.refusal = { code, message };
+    this.resume();
+  }
+
+  private resume(): void {
+    if (this.closed) return;
+    this.waiting = NONE;
+    this.processClient();
+  }
+
+  private attach(server: ServerConnection, backend: BackendRuntime): void {
+    this.server = server;
+    this.serverBackend = backend;
+    this.pendingSyncs = 0;
+    server.attach(this);
+  }
+
+  private releaseServer(): void {
+    const server = this.server;
+    const backend = this.serverBackend;
+    if (server === null || backend === null) return;
+    this.flushForward();
+    this.server = null;
+    this.serverBackend = null;
+    this.serverPaused = false;
+    this.clientPausedForServer = false;
+    backend.pool.release(server, true);
+  }
+
+  /**
+   * Answers the current message with the pending refusal. With a server attached, the server raises it (in order,
+   * aborting the transaction like any error); without one, the agent answers itself.
+   */
+  private refuse(simple: boolean): boolean {
+    const refusal = this.refusal as Refusal;
+    this.refusal = null;
+    if (this.currentSlot !== null) {
+      this.currentSlot.release();
+      this.currentSlot = null;
+    }
+    this.deps.metrics.totals.errors++;
+    const server = this.server;
+    if (server !== null) {
+      const sql = raiseErrorSql(refusal.code, refusal.message);
+      if (simple) {
+        if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
+        this.writeServer(query(sql));
+        this.sentSync();
+      } else {
+        this.openCycle();
+        this.writeServer(parse("", sql));
+        server.tracker.sentParse(new TrackedRequest(true));
+        this.writeServer(bindUnnamed(""));
+        server.tracker.sentBind(new TrackedRequest(true));
+        this.writeServer(EXECUTE_UNNAMED);
+        this.skipping = true;
+      }
+      return true;
+    }
+    this.writeClient(errorResponse({ severity: "ERROR", code: refusal.code, message: refusal.message }));
+    if (simple) {
+      this.writeClient(readyForQuery(this.txStatus));
+      this.cycleStartedAt = 0;
+      this.quietPoint();
+    } else {
+      this.skipping = true;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  private forwardCurrent(): void {
+    const r = this.reader;
+    if (this.fwdBuf === r.buf && this.fwdEnd === r.start) {
+      this.fwdEnd = r.end;
+      return;
+    }
+    this.flushForward();
+    this.fwdBuf = r.buf;
+    this.fwdStart = r.start;
+    this.fwdEnd = r.end;
+  }
+
+  private flushForward(): void {
+    const buf = this.fwdBuf;
+    if (buf === null) return;
+    this.fwdBuf = null;
+    this.writeServerRaw(this.fwdStart === 0 && this.fwdEnd === buf.length ? buf : buf.subarray(this.fwdStart, this.fwdEnd));
+  }
+
+  private writeServer(data: Buffer): void {
+    this.flushForward();
+    this.writeServerRaw(data);
+  }
+
+  private writeServerRaw(data: Buffer): void {
+    const server = this.server;
+    if (server === null) return;
+    if (!server.write(data)) this.clientPausedForServer = true;
+  }
+
+  private writeClient(data: Buffer): void {
+    if (!this.client.writable) return;
+    this.client.write(data);
+  }
+
+  private updateClientFlow(): void {
+    if (this.closed) return;
+    const pause = this.waiting !== NONE || this.clientPausedForServer;
+    if (pause === this.clientPaused) return;
+    this.clientPaused = pause;
+    if (pause) this.client.pause();
+    else this.client.resume();
+  }
+
+  private readonly onClientDrain = (): void => {
+    if (this.serverPaused) {
+      this.serverPaused = false;
+      this.server?.socket.resume();
+    }
+  };
+
+  // ---------------------------------------------------------------- server → client
+
+  onServerData(server: ServerConnection, chunk: Buffer): void {
+    if (server !== this.server) return;
+    if (!this.corked) {
+      this.client.cork();
+      this.corked = true;
+    }
+    this.sawReady = false;
+    server.scanner.scan(chunk, this);
+    this.corkedBytes += chunk.length;
+    if (this.sawReady || this.corkedBytes >= CORK_LIMIT) this.uncork();
+    else if (!this.uncorkPending) {
+      // Never hold bytes without a ReadyForQuery behind them (notifications, a slow result) past this turn.
+      this.uncorkPending = true;
+      setImmediate(this.uncorkLater);
+    }
+    if (this.quietAfterScan) {
+      this.quietAfterScan = false;
+      this.quietPoint();
+    }
+  }
+
+  private readonly uncorkLater = (): void => {
+    this.uncorkPending = false;
+    this.uncork();
+  };
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.corkedBytes = 0;
+    this.client.uncork();
+  }
+
+  /** BackendSink: one message header from the server. */
+  onMessage(type: number, _length: number, status: number): boolean {
+    switch (type) {
+      case Backend.ReadyForQuery:
+        this.onReadyForQuery(status);
+        return false;
+      case Backend.ParseComplete:
+        return (this.server as ServerConnection).tracker.ackParse();
+      case Backend.BindComplete:
+        return (this.server as ServerConnection).tracker.ackBind();
+      case Backend.CloseComplete:
+        return (this.server as ServerConnection).tracker.ackClose();
+      case Backend.ErrorResponse:
+        this.deps.metrics.totals.errors++;
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  /** BackendSink: bytes for the client, as they came. */
+  forward(buf: Buffer, start: number, end: number): void {
+    const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+    if (!this.client.write(data) && !this.serverPaused && this.server !== null) {
+      this.serverPaused = true;
+      this.server.socket.pause();
+    }
+  }
+
+  onProtocolError(message: string): void {
+    this.server?.destroy(message);
+  }
+
+  private onReadyForQuery(status: number): void {
+    const server = this.server as ServerConnection;
+    const backend = this.serverBackend as BackendRuntime;
+    this.txStatus = status;
+    server.txStatus = status;
+    server.tracker.ready();
+    if (this.pendingSyncs > 0) this.pendingSyncs--;
+    const started = this.syncStarts.shift();
+    if (started !== undefined) {
+      const seconds = (performance.now() - started) / 1000;
+      if (backend.role === "primary") {
+        backend.metrics.queriesPrimary.inc();
+        backend.metrics.durationPrimary.observe(seconds);
+      } else {
+        backend.metrics.queriesReplica.inc();
+        backend.metrics.durationReplica.observe(seconds);
+      }
+    }
+    this.deps.metrics.totals.queries++;
+    this.sawReady = true;
+    if (this.pendingSyncs === 0 && !this.cycleOpen) this.quietAfterScan = true;
+  }
+
+  /** Nothing in flight: slots go back; the server goes back to its pool unless the session is pinned or in a transaction. */
+  private quietPoint(): void {
+    if (this.pendingSyncs > 0 || this.cycleOpen || this.closed) return;
+    this.releaseSlots();
+    const closing = this.closing;
+    if (closing !== null && (this.txStatus === TxStatus.Idle || !closing.waitForTransaction)) {
+      this.terminate(closing.code, closing.message);
+      return;
+    }
+    if (this.server !== null && !this.pinned && this.txStatus === TxStatus.Idle) this.releaseServer();
+    if (this.waiting === WAIT_DRAIN) this.resume();
+  }
+
+  onServerDrain(): void {
+    if (!this.clientPausedForServer) return;
+    this.clientPausedForServer = false;
+    this.updateClientFlow();
+  }
+
+  onServerClosed(server: ServerConnection, reason: string): void {
+    if (server !== this.server) return;
+    const backend = this.serverBackend as BackendRuntime;
+    this.server = null;
+    this.serverBackend = null;
+    backend.pool.release(server, false);
+    this.terminate(
+      SqlState.ConnectionFailure,
+      `lost the connection to backend ${backend.name} of virtual database "${this.virtualDatabase}": ${reason}`,
+    );
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** CancelRequest with this session's key: cancel what its server is running, with the server's own key. */
+  cancelRunning(): void {
+    if (this.server !== null && (this.pendingSyncs > 0 || this.cycleOpen)) this.server.sendCancel();
+  }
+
+  onConfigApplied(next: RuntimeSnapshot): void {
+    if (!next.virtualDatabases.has(this.virtualDatabase)) {
+      this.requestClose(
+        SqlState.AdminShutdown,
+        `virtual database "${this.virtualDatabase}" was removed from the mesh configuration (revision ${next.revision}): this connection is closed`,
+        false,
+      );
+      return;
+    }
+    const credential = next.credentials.get(this.credential);
+    if (credential === undefined || !credential.virtualDatabases.has(this.virtualDatabase)) {
+      this.requestClose(
+        SqlState.InvalidAuthorizationSpecification,
+        `credential "${this.credential}" was removed or no longer grants virtual database "${this.virtualDatabase}" (revision ${next.revision}): this connection is closed`,
+        false,
+      );
+    }
+  }
+
+  beginShutdown(): void {
+    this.requestClose(SqlState.AdminShutdown, "the dbmesh agent is shutting down: reconnect to another agent or retry shortly", true);
+  }
+
+  forceClose(reason: string): void {
+    this.terminate(SqlState.AdminShutdown, reason);
+  }
+
+  /** Closes at the next quiet point (now if there is nothing in flight), with a FATAL error naming why. */
+  private requestClose(code: string, message: string, waitForTransaction: boolean): void {
+    if (this.closed) return;
+    this.closing = { code, message, waitForTransaction };
+    if (!this.ready) return; // open() checks when it finishes
+    const inFlight = this.server !== null && (this.pendingSyncs > 0 || this.cycleOpen);
+    const inTransaction = this.txStatus !== TxStatus.Idle;
+    if (!inFlight && !(waitForTransaction && inTransaction)) this.terminate(code, message);
+  }
+
+  /** FATAL error to the client, then close. */
+  private terminate(code: string, message: string): void {
+    if (this.closed) return;
+    this.uncork();
+    this.log.debug({ code, reason: message }, "closing client session");
+    if (this.client.writable) this.client.end(errorResponse({ severity: "FATAL", code, message }));
+    else this.client.destroy();
+    this.cleanup();
+  }
+
+  /** Terminate message: the client is leaving. */
+  private closeQuietly(): void {
+    this.cleanup();
+    this.client.end();
+  }
+
+  private cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ready = false;
+    this.fwdBuf = null;
+    if (this.waitTimer !== null) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    if (this.waitBackend !== null) this.waitBackend.pool.cancelWait(this);
+    this.waitBackend = null;
+    if (this.waitSemaphore !== null) this.waitSemaphore.cancel(this);
+    this.waitSemaphore = null;
+    if (this.currentSlot !== null) this.currentSlot.release();
+    this.currentSlot = null;
+    this.releaseSlots();
+    const server = this.server;
+    const backend = this.serverBackend;
+    this.server = null;
+    this.serverBackend = null;
+    if (server !== null && backend !== null) {
+      const midCycle = this.pendingSyncs > 0 || this.cycleOpen || !server.scanner.atBoundary || !server.tracker.idle;
+      if (server.closed || midCycle) {
+        // What the server is doing cannot be known: closing it is the only clean way out.
+        backend.pool.release(server, false);
+      } else {
+        releaseClean(backend.pool, server, { rollback: this.txStatus !== TxStatus.Idle, discard: this.pinned });
+      }
+    }
+    this.deps.cancels.unregister(this.processId, this);
+    this.deps.runtime.sessionEnded(this);
+  }
+
+  /** The server parameters clients are told after login; in session mode also takes the session's server. */
+  private async startupParameters(): Promise<Map<string, string>> {
+    const vdb = this.vdb;
+    if (vdb.backends.length === 0) {
+      throw new RefusedError(
+        SqlState.ConnectionFailure,
+        `virtual database "${vdb.name}" has no backend endpoints yet (configuration revision ${this.snapshot.revision}): add one in the console`,
+      );
+    }
+    if (vdb.mode === "session") {
+      const backend = this.pickBackend("primary");
+      if (backend === null) throw new RefusedError(SqlState.ConnectionFailure, this.noBackendMessage("primary"));
+      const server = await acquireAsync(backend);
+      if (this.closed) {
+        backend.pool.release(server, true);
+        return server.parameters;
+      }
+      this.attach(server, backend);
+      return backend.pool.parameters ?? server.parameters;
+    }
+    for (const b of vdb.backends) if (b.pool.parameters !== null) return b.pool.parameters;
+    const backend = this.pickBackend("primary") ?? this.pickBackend("replica");
+    if (backend === null) throw new RefusedError(SqlState.ConnectionFailure, this.noBackendMessage("primary"));
+    const server = await acquireAsync(backend);
+    backend.pool.release(server, true);
+    return backend.pool.parameters ?? server.parameters;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Login only: waits for a pooled server (the per-message path never does this). */
+function acquireAsync(backend: BackendRuntime): Promise<ServerConnection> {
+  const server = backend.pool.tryAcquire();
+  if (server !== null) return Promise.resolve(server);
+  return new Promise((resolve, reject) => {
+    const pool: Pool = backend.pool;
+    pool.acquire({
+      onServer: resolve,
+      onPoolError: (code, message) => reject(new RefusedError(code, message)),
+    });
+  });
+}

@@ -1,0 +1,85 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+
+// The control plane's side of PROTOCOL.md, as small as it can be: long-polled GET /api/agent/v1/config with
+// ETag/If-None-Match and 304, POST /api/agent/v1/heartbeat, bearer-token check. For agent tests only; the real
+// one lives in apps/web.
+
+export class StubConsole {
+  private server: Server | null = null;
+  private body: unknown = null;
+  private revision: number | null = null;
+  private readonly waiting = new Set<() => void>();
+  readonly heartbeats: Record<string, unknown>[] = [];
+  readonly configRequests: { ifNoneMatch: string | null; wait: string | null; authorization: string | null }[] = [];
+  port = 0;
+
+  constructor(private readonly token: string) {}
+
+  /** Serves `config` (any JSON: tests also send invalid ones) as revision `revision`, waking long-polls. */
+  publish(config: unknown, revision: number): void {
+    this.body = config;
+    this.revision = revision;
+    for (const wake of this.waiting) wake();
+  }
+
+  async start(port = 0): Promise<number> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server?.listen(port, "127.0.0.1", () => r()));
+    this.port = (this.server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const wake of this.waiting) wake();
+    const server = this.server;
+    this.server = null;
+    if (server === null) return;
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://x");
+    if (req.headers.authorization !== `Bearer ${this.token}`) {
+      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: "unknown or revoked agent token" }));
+      return;
+    }
+    if (req.method === "GET" && url.pathname === "/api/agent/v1/config") {
+      const ifNoneMatch = req.headers["if-none-match"] ?? null;
+      this.configRequests.push({ ifNoneMatch, wait: url.searchParams.get("wait"), authorization: req.headers.authorization ?? null });
+      const behind = () => this.revision !== null && ifNoneMatch !== `"${this.revision}"`;
+      if (!behind()) {
+        const waitMs = Math.min(60, Number(url.searchParams.get("wait") ?? 30)) * 1000;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            this.waiting.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, waitMs);
+          this.waiting.add(wake);
+          req.on("close", wake);
+        });
+      }
+      if (res.destroyed) return;
+      if (behind()) {
+        res.writeHead(200, { "content-type": "application/json", etag: `"${this.revision}"` }).end(JSON.stringify(this.body));
+      } else {
+        res.writeHead(304, { etag: `"${this.revision ?? 0}"` }).end();
+      }
+      return;
+    }
+    if (req.method === "POST" && url.pathname === "/api/agent/v1/heartbeat") {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      this.heartbeats.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>);
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ currentRevision: this.revision }));
+      return;
+    }
+    res.writeHead(404).end();
+  }
+}
