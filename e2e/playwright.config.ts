@@ -34,7 +34,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `npx next start -H 127.0.0.1 -p ${PORT}`,
+    // The same server `npm start` runs: Next plus the agent protocol on node:http.
+    command: `npx tsx server.ts`,
     cwd: `${REPO_ROOT}/apps/web`,
     url: `${baseURL}/api/health`,
     timeout: 120_000,
@@ -46,6 +47,8 @@ export default defineConfig({
       REDIS_URL: env.REDIS_URL,
       DBMESH_SECRET_KEY: env.DBMESH_SECRET_KEY,
       LOG_LEVEL: "warn",
+      DBMESH_WEB_HOST: "127.0.0.1",
+      DBMESH_WEB_PORT: String(PORT),
     },
   },
 });

@@ -85,8 +85,17 @@ on_signal() {
 }
 trap on_signal INT TERM
 
-run web bash -c "cd apps/web && exec ../../node_modules/.bin/next start -H '$HOST' -p '$PORT'"
+# The console's own server (apps/web/server.ts): Next for pages and tRPC, node:http for the agent protocol.
+run web bash -c "cd apps/web && DBMESH_WEB_HOST='$HOST' DBMESH_WEB_PORT='$PORT' exec ../../node_modules/.bin/tsx server.ts"
 run worker node_modules/.bin/tsx apps/worker/src/main.ts
+# The local agent: its token comes from the seed (.dbmesh/agent.env); it serves the demo on 6432.
+if [[ -f .dbmesh/agent.env ]]; then
+  set -a
+  # shellcheck source=/dev/null
+  source .dbmesh/agent.env
+  set +a
+fi
+export DBMESH_AGENT_STATE_DIR="${DBMESH_AGENT_STATE_DIR:-$PWD/.dbmesh/agent}"
 run agent node_modules/.bin/tsx apps/agent/src/main.ts
 
 # --- wait until the console answers, then say how to log in --------------------------------------
@@ -108,6 +117,8 @@ if (( ready )); then
   if [[ -f .dbmesh/demo.env ]]; then
     say "demo login (from .dbmesh/demo.env):"
     sed -n 's/^DBMESH_ADMIN_\(EMAIL\|PASSWORD\)=/  \L\1\E: /p' .dbmesh/demo.env
+    say "applications connect through the agent (psql \"\$DBMESH_DEMO_DSN\" after: source .dbmesh/demo.env):"
+    sed -n 's/^DBMESH_DEMO_DSN=/  /p' .dbmesh/demo.env
   else
     say "no .dbmesh/demo.env yet: the seed did not run"
   fi
