@@ -64,16 +64,27 @@ async function waitForPort(port: number, ms = 20_000) {
   throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
 }
 
+function pgbouncerBin() {
+  return have("pgbouncer") ? "pgbouncer" : "/usr/sbin/pgbouncer";
+}
+
+/** PgBouncer learned prepared statements in transaction mode in 1.21 (max_prepared_statements). */
+function pgbouncerVersion(): [number, number] {
+  const m = /PgBouncer (\d+)\.(\d+)/.exec(sh(pgbouncerBin(), ["--version"], { quiet: true }));
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+let pgbouncerHasPrepared = false;
+
 function startPgbouncer(dir: string): ChildProcess {
   // PgBouncer refuses to run as root and must own its files: run it as postgres.
   const ini = join(dir, "pgbouncer.ini");
   writeFileSync(join(dir, "userlist.txt"), `"postgres" ""\n`);
   writeFileSync(
     ini,
-    `[databases]\n${DB} = host=127.0.0.1 port=${PG_PORT} dbname=${DB} user=postgres\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = ${BOUNCER_PORT}\nauth_type = trust\nauth_file = ${join(dir, "userlist.txt")}\npool_mode = transaction\ndefault_pool_size = 10\nmax_client_conn = 1000\nmax_prepared_statements = 200\nlogfile = ${join(dir, "pgbouncer.log")}\nunix_socket_dir =\n`,
+    `[databases]\n${DB} = host=127.0.0.1 port=${PG_PORT} dbname=${DB} user=postgres\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = ${BOUNCER_PORT}\nauth_type = trust\nauth_file = ${join(dir, "userlist.txt")}\npool_mode = transaction\ndefault_pool_size = 10\nmax_client_conn = 1000\n${pgbouncerHasPrepared ? "max_prepared_statements = 200\n" : ""}logfile = ${join(dir, "pgbouncer.log")}\nunix_socket_dir =\n`,
   );
   execFileSync("chown", ["-R", "postgres:postgres", dir]);
-  const bin = have("pgbouncer") ? "pgbouncer" : "/usr/sbin/pgbouncer";
+  const bin = pgbouncerBin();
   return process.getuid?.() === 0 ? spawn("runuser", ["-u", "postgres", "--", bin, ini], { stdio: "ignore" }) : spawn(bin, [ini], { stdio: "ignore" });
 }
 
@@ -117,7 +128,10 @@ const targets: Record<Target, { port: number; user: string; password?: string }>
 
 function pgbench(target: Target, clients: number, mode: "simple" | "prepared", logDir?: string) {
   const t = targets[target];
-  const args = ["-n", "-S", "-M", mode, "-c", String(clients), "-j", String(Math.min(clients, 2)), "-T", String(SECONDS), "-h", "127.0.0.1", "-p", String(t.port), "-U", t.user];
+  // An old PgBouncer would fail -M prepared in transaction mode ("prepared statement does not
+  // exist"): it gets the extended protocol with unnamed statements instead, and the output says so.
+  const protocol = target === "pgbouncer" && mode === "prepared" && !pgbouncerHasPrepared ? "extended" : mode;
+  const args = ["-n", "-S", "-M", protocol, "-c", String(clients), "-j", String(Math.min(clients, 2)), "-T", String(SECONDS), "-h", "127.0.0.1", "-p", String(t.port), "-U", t.user];
   if (logDir) args.push("-l", `--log-prefix=${join(logDir, target)}`);
   args.push(DB);
   const out = sh("pgbench", args, { env: { PGPASSWORD: t.password ?? "" }, quiet: true });
@@ -143,6 +157,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   ensureTools();
+  const [major, minor] = pgbouncerVersion();
+  pgbouncerHasPrepared = major > 1 || (major === 1 && minor >= 21);
   if (psql(`SELECT 1 FROM pg_database WHERE datname = '${DB}'`) !== "1") {
     console.error(`[bench] creating ${DB} (pgbench scale 10)`);
     psql(`CREATE DATABASE ${DB}`);
@@ -193,6 +209,8 @@ async function main() {
     const sorted = { direct: [...lat.direct].sort((a, b) => a - b), agent: [...lat.agent].sort((a, b) => a - b), pgbouncer: [...lat.pgbouncer].sort((a, b) => a - b) };
     const c8 = CLIENTS.includes(8) ? 8 : CLIENTS[0]!;
     const summary = {
+      pgbouncer_version: `${major}.${minor}`,
+      pgbouncer_prepared_mode: pgbouncerHasPrepared ? "prepared" : "extended (PgBouncer < 1.21 cannot keep prepared statements in transaction mode)",
       rounds: ROUNDS,
       seconds_per_run: SECONDS,
       agent_vs_pgbouncer_c8_simple: Number((tps("agent", c8, "simple") / tps("pgbouncer", c8, "simple")).toFixed(3)),

@@ -1,0 +1,98 @@
+// npm run bench:memory — memory per idle client connection of the agent.
+//
+// Starts the agent (its own process, static config, transaction pooling) and measures its RSS
+// after warm-up, then opens BENCH_CLIENTS (default 5,000) authenticated client sessions that sit
+// idle (SCRAM done, ReadyForQuery received; in transaction mode an idle client holds no server),
+// and measures again after the heap settles. Prints KiB per client last.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compile, TrafficStrategy } from "@dbmesh/mesh";
+import pg from "pg";
+import { scramVerifier } from "../packages/api/src/crypto/scram";
+
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 5000);
+const PORT = Number(process.env.BENCH_AGENT_PORT ?? 6497);
+const CONCURRENT_CONNECTS = 50;
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(m?.[1]);
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const dir = mkdtempSync(join(tmpdir(), "dbmesh-mem-"));
+const password = "memory-bench-password";
+const config = compile({
+  revision: 1,
+  mesh: {
+    environments: [{ name: "bench", description: "", production: false }],
+    endpoints: [{ name: "pg", environment: "bench", protocol: "POSTGRESQL", host: "127.0.0.1", port: 5432, database: "postgres", username: "postgres", role: "PRIMARY", weight: 1, labels: {} }],
+    trafficStrategies: [TrafficStrategy.parse({ name: "mem", connectionPool: { mode: "transaction", maxSize: 10 } })],
+    virtualDatabases: [{ name: "mem", description: "", environment: "bench", trafficStrategy: "mem", backends: ["pg"], backendSelector: {} }],
+    accessRules: [],
+  },
+  credentials: [{ name: "mem_app", scramVerifier: scramVerifier(password, 4096), virtualDatabases: ["mem"] }],
+});
+writeFileSync(join(dir, "config.json"), JSON.stringify(config), { mode: 0o600 });
+const agent = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "apps/agent/src/main.ts"], {
+  stdio: ["ignore", "ignore", "inherit"],
+  env: {
+    ...process.env,
+    DBMESH_API_URL: "",
+    DBMESH_AGENT_CONFIG_FILE: join(dir, "config.json"),
+    DBMESH_AGENT_LISTEN: `127.0.0.1:${PORT}`,
+    DBMESH_AGENT_METRICS_LISTEN: "off",
+    DBMESH_AGENT_STATE_DIR: join(dir, "state"),
+    LOG_LEVEL: "warn",
+  },
+});
+
+const clients: pg.Client[] = [];
+try {
+  const connectOne = async () => {
+    for (let attempt = 0; ; attempt++) {
+      const c = new pg.Client({ host: "127.0.0.1", port: PORT, user: "mem_app", password, database: "mem" });
+      c.on("error", () => {});
+      try {
+        await c.connect();
+        return c;
+      } catch (err) {
+        await c.end().catch(() => {});
+        if (attempt > 50) throw err;
+        await sleep(100);
+      }
+    }
+  };
+  // Warm-up: the agent is listening, has parsed its config, and has run a query through a pool.
+  const warm = await connectOne();
+  await warm.query("SELECT 1");
+  await warm.end();
+  await sleep(2000);
+  const baseline = rssKiB(agent.pid!);
+
+  const t0 = Date.now();
+  for (let i = 0; i < CLIENTS; i += CONCURRENT_CONNECTS) {
+    const batch = await Promise.all(Array.from({ length: Math.min(CONCURRENT_CONNECTS, CLIENTS - i) }, connectOne));
+    clients.push(...batch);
+  }
+  const connectSeconds = (Date.now() - t0) / 1000;
+  await sleep(3000);
+  const loaded = rssKiB(agent.pid!);
+  const perClient = (loaded - baseline) / CLIENTS;
+  console.log(
+    JSON.stringify({
+      clients: CLIENTS,
+      connect_seconds: Number(connectSeconds.toFixed(1)),
+      baseline_rss_mib: Number((baseline / 1024).toFixed(1)),
+      loaded_rss_mib: Number((loaded / 1024).toFixed(1)),
+      kib_per_idle_client: Number(perClient.toFixed(2)),
+    }),
+  );
+} finally {
+  await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  agent.kill("SIGTERM");
+  await sleep(500);
+  rmSync(dir, { recursive: true, force: true });
+}
