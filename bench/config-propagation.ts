@@ -29,10 +29,11 @@ if (!existsSync("apps/web/.next/BUILD_ID")) {
 
 const tdb = await createTestDatabase();
 const secretKey = process.env.DBMESH_SECRET_KEY ?? "ab".repeat(32);
-const web = spawn("npx", ["next", "start", "-H", "127.0.0.1", "-p", String(PORT)], {
+// The same server `npm start` runs (apps/web/server.ts).
+const web = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
   cwd: "apps/web",
   stdio: ["ignore", "ignore", "inherit"],
-  env: { ...process.env, DATABASE_URL: tdb.url, DBMESH_SECRET_KEY: secretKey, LOG_LEVEL: "warn" },
+  env: { ...process.env, DATABASE_URL: tdb.url, DBMESH_SECRET_KEY: secretKey, LOG_LEVEL: "warn", DBMESH_WEB_HOST: "127.0.0.1", DBMESH_WEB_PORT: String(PORT) },
   detached: true,
 });
 const stop = async () => {
@@ -41,7 +42,7 @@ const stop = async () => {
   } catch {
     /* already gone */
   }
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((resolve) => (web.exitCode !== null ? resolve(null) : web.once("exit", resolve)));
   await tdb.drop();
 };
 
