@@ -7,11 +7,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { handleAgentConfig, handleAgentHeartbeat } from "@dbmesh/api/server";
+import { handleAgentAudit, handleAgentConfig, handleAgentHeartbeat } from "@dbmesh/api/server";
 
 const host = process.env.DBMESH_WEB_HOST ?? "127.0.0.1";
 const port = Number(process.env.DBMESH_WEB_PORT ?? process.env.PORT ?? 3000);
-const MAX_BODY = 1 << 20;
+/** Heartbeats are small; audit batches carry up to 5,000 statements. */
+const MAX_BODY = { heartbeat: 1 << 20, audit: 32 << 20 };
 
 function toRequest(req: IncomingMessage, body: Buffer | undefined, signal: AbortSignal): Request {
   const headers = new Headers();
@@ -24,12 +25,12 @@ function toRequest(req: IncomingMessage, body: Buffer | undefined, signal: Abort
   return new Request(`http://${req.headers.host ?? `${host}:${port}`}${req.url}`, { method: req.method, headers, body: body ? new Uint8Array(body) : undefined, signal });
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
+async function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) return null;
+    if (size > max) return null;
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -42,8 +43,11 @@ async function serveAgentProtocol(req: IncomingMessage, res: ServerResponse, pat
   if (path === "/api/agent/v1/config" && req.method === "GET") {
     response = await handleAgentConfig(toRequest(req, undefined, aborter.signal));
   } else if (path === "/api/agent/v1/heartbeat" && req.method === "POST") {
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY.heartbeat);
     response = body === null ? Response.json({ error: "the body is larger than 1 MiB" }, { status: 413 }) : await handleAgentHeartbeat(toRequest(req, body, aborter.signal));
+  } else if (path === "/api/agent/v1/audit" && req.method === "POST") {
+    const body = await readBody(req, MAX_BODY.audit);
+    response = body === null ? Response.json({ error: "the batch is larger than 32 MiB: send smaller batches" }, { status: 413 }) : await handleAgentAudit(toRequest(req, body, aborter.signal));
   } else {
     response = Response.json({ error: `no such agent protocol call: ${req.method} ${path}` }, { status: 404 });
   }

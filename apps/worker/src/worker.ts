@@ -4,6 +4,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { JobContext } from "./job";
+import { maintainSqlAuditPartitions } from "./jobs/maintain-sql-audit-partitions";
 import { pruneAgentFetches } from "./jobs/prune-agent-fetches";
 import { pruneLoginAttempts } from "./jobs/prune-login-attempts";
 
@@ -14,7 +15,7 @@ interface RegisteredJob {
   handle(ctx: JobContext<unknown>): Promise<unknown>;
 }
 
-export const JOBS_RUN_HERE: RegisteredJob[] = [pruneLoginAttempts, pruneAgentFetches];
+export const JOBS_RUN_HERE: RegisteredJob[] = [pruneLoginAttempts, pruneAgentFetches, maintainSqlAuditPartitions];
 
 interface Schedule {
   id: string;
@@ -39,6 +40,13 @@ export const SCHEDULES: Schedule[] = [
     everyMs: 60 * 60 * 1000,
     job: "prune-agent-fetches",
     data: { maxAgeHours: 24 },
+  },
+  {
+    id: "maintain-sql-audit-partitions-hourly",
+    queue: "maintenance",
+    everyMs: 60 * 60 * 1000,
+    job: "maintain-sql-audit-partitions",
+    data: { daysAhead: 7, retentionDays: 30 },
   },
 ];
 

@@ -61,6 +61,9 @@ export const permissions: Record<string, Allow> = {
   "audit.list": AUDIT_READ,
   "audit.facets": AUDIT_READ,
   "audit.verifyChain": ["ADMIN", "AUDITOR"],
+  "sqlAudit.list": AUDIT_READ,
+  "sqlAudit.fingerprints": AUDIT_READ,
+  "sqlAudit.perMinute": AUDIT_READ,
 
   "user.list": ADMIN_ONLY,
   "user.get": ADMIN_ONLY,

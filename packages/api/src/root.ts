@@ -9,6 +9,7 @@ import { endpointRouter } from "./routers/endpoint";
 import { environmentRouter } from "./routers/environment";
 import { meshRouter } from "./routers/mesh";
 import { trafficStrategyRouter } from "./routers/traffic-strategy";
+import { sqlAuditRouter } from "./routers/sql-audit";
 import { userRouter } from "./routers/user";
 import { virtualDatabaseRouter } from "./routers/virtual-database";
 
@@ -23,6 +24,7 @@ export const appRouter = createTRPCRouter({
   agent: agentRouter,
   mesh: meshRouter,
   audit: auditRouter,
+  sqlAudit: sqlAuditRouter,
   user: userRouter,
   apiToken: apiTokenRouter,
 });

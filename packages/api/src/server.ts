@@ -9,6 +9,7 @@ import { logger } from "./logger";
 import { isAllowed, permissions } from "./permissions";
 import { appRouter } from "./root";
 import { AuditFilter, auditCsvStream } from "./services/audit-log";
+import { SqlAuditFilter, sqlAuditCsvStream } from "./services/sql-audit";
 import { AgentProtocol } from "./agent-protocol/handlers";
 
 const globals = globalThis as unknown as { __dbmeshDb?: Db; __dbmeshRedis?: Redis; __dbmeshAgentProtocol?: AgentProtocol };
@@ -108,4 +109,30 @@ export function handleAgentConfig(req: Request): Promise<Response> {
 export function handleAgentHeartbeat(req: Request): Promise<Response> {
   const fwd = req.headers.get("x-forwarded-for");
   return agentProtocol().heartbeat(req, fwd ? fwd.split(",").pop()!.trim() : null);
+}
+
+/** POST /api/agent/v1/audit */
+export function handleAgentAudit(req: Request): Promise<Response> {
+  return agentProtocol().audit(req);
+}
+
+/** GET /api/sql-audit/export?from=&to=&virtualDatabase=&credential=&decision=&operation=&table=&fingerprint=&text= */
+export async function handleSqlAuditCsv(req: Request): Promise<Response> {
+  const ctx = await createContext({ db: getDb(), env: apiEnv(), log: logger, req });
+  if (!ctx.actor) return Response.json({ error: "sign in first" }, { status: 401 });
+  if (!ctx.actor.mfaSatisfied || !isAllowed(permissions["sqlAudit.list"], ctx.actor.role)) {
+    return Response.json({ error: `your role (${ctx.actor.role}) may not read the SQL audit log` }, { status: 403 });
+  }
+  const params = Object.fromEntries(new URL(req.url).searchParams);
+  for (const k of Object.keys(params)) if (params[k] === "") delete params[k];
+  const filter = SqlAuditFilter.safeParse(params);
+  if (!filter.success) return Response.json({ error: filter.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") }, { status: 400 });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  return new Response(sqlAuditCsvStream(ctx.db, filter.data), {
+    headers: {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="dbmesh-sql-audit-${stamp}.csv"`,
+      "cache-control": "no-store",
+    },
+  });
 }

@@ -19,10 +19,19 @@ export const PruneAgentFetchesPayload = z.object({
 });
 export type PruneAgentFetchesPayload = z.infer<typeof PruneAgentFetchesPayload>;
 
+export const MaintainSqlAuditPartitionsPayload = z.object({
+  /** Daily partitions are created this many days ahead, so inserts never miss one. */
+  daysAhead: z.number().int().min(1).max(90).default(7),
+  /** Whole days older than this are dropped. */
+  retentionDays: z.number().int().min(1).max(3650).default(30),
+});
+export type MaintainSqlAuditPartitionsPayload = z.infer<typeof MaintainSqlAuditPartitionsPayload>;
+
 export const JOBS = {
   maintenance: {
     "prune-login-attempts": PruneLoginAttemptsPayload,
     "prune-agent-fetches": PruneAgentFetchesPayload,
+    "maintain-sql-audit-partitions": MaintainSqlAuditPartitionsPayload,
   },
   backup: {},
   "schema-change": {},

@@ -88,4 +88,30 @@ describe("prune-login-attempts on real Postgres and Redis", () => {
     await job.waitUntilFinished(events, 20_000);
     expect((await t.db.agentConfigFetch.findMany()).map((f) => f.status)).toEqual([304]);
   });
+  it("keeps sql_audit_event's daily partitions: creates ahead, drops past retention, audits both", async () => {
+    const queue = running.queues.get("maintenance");
+    if (!queue) throw new Error("no maintenance queue");
+    // A partition from 40 days ago that should go, with a row in it.
+    const old = new Date(Date.now() - 40 * 24 * HOUR);
+    const day = old.toISOString().slice(0, 10).replace(/-/g, "");
+    await t.db.$executeRawUnsafe(
+      `CREATE TABLE sql_audit_event_p${day} PARTITION OF sql_audit_event FOR VALUES FROM ('${old.toISOString().slice(0, 10)}T00:00:00Z') TO ('${old.toISOString().slice(0, 10)}T23:59:59.999Z')`,
+    );
+    await t.db.$executeRawUnsafe(
+      `INSERT INTO sql_audit_event (occurred_at, event_id, agent_id, agent_name, virtual_database, credential, statement, fingerprint, kind, decision)
+       VALUES ('${old.toISOString()}', 'evt-old-1', 'agt', 'a', 'demo', 'app', 'SELECT 1', 'f', 'select', 'allowed')`,
+    );
+    expect(await queue.getJobScheduler("maintain-sql-audit-partitions-hourly")).toMatchObject({ every: HOUR });
+    const job = await queue.add("maintain-sql-audit-partitions", { daysAhead: 10, retentionDays: 30 });
+    await job.waitUntilFinished(events, 20_000);
+    const partitions = await t.db.$queryRaw<{ relname: string }[]>`
+      SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'sql_audit_event'::regclass`;
+    const names = partitions.map((p) => p.relname);
+    expect(names).not.toContain(`sql_audit_event_p${day}`);
+    const tenDaysAhead = new Date(Date.now() + 10 * 24 * HOUR).toISOString().slice(0, 10).replace(/-/g, "");
+    expect(names).toContain(`sql_audit_event_p${tenDaysAhead}`);
+    expect(await t.db.sqlAuditEvent.count({ where: { eventId: "evt-old-1" } })).toBe(0);
+    const audited = await t.db.auditEvent.findMany({ where: { objectType: "sql_audit_partition" } });
+    expect(audited.map((a) => a.action)).toEqual(expect.arrayContaining(["sql_audit.partition_drop", "sql_audit.partition_create"]));
+  });
 });

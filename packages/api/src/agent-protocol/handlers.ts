@@ -5,6 +5,7 @@ import type { Logger } from "../logger";
 import { AGENT_TOKEN_PREFIX } from "../services/agents";
 import { CompiledConfigCache } from "./compiled-config";
 import { Heartbeat } from "./heartbeat";
+import { SqlAuditBatch } from "./sql-audit-batch";
 import { RevisionWatcher } from "./revision-watcher";
 
 const DEFAULT_WAIT_S = 30;
@@ -135,6 +136,50 @@ export class AgentProtocol {
     await this.ensureStarted().catch(() => {});
     const state = await this.deps.db.meshState.findUnique({ where: { id: 1 } });
     return json({ currentRevision: Number(state?.revision ?? 0) }, 200);
+  }
+
+  /**
+   * Stores a batch of SQL audit events once each (the agent retries until acknowledged, so a
+   * batch may arrive twice); answers how many were new.
+   */
+  async audit(req: Request): Promise<Response> {
+    const agent = await this.authenticate(req);
+    if (!agent) return json({ error: "agent token is missing, unknown or revoked" }, 401);
+    let body: unknown;
+    try {
+      body = await req.json();
+    } catch {
+      return json({ error: "the body is not JSON" }, 400);
+    }
+    const parsed = SqlAuditBatch.safeParse(body);
+    if (!parsed.success) {
+      return json({ error: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") }, 400);
+    }
+    const events = parsed.data.events;
+    const { count } = await this.deps.db.sqlAuditEvent.createMany({
+      data: events.map((e) => ({
+        eventId: e.id,
+        occurredAt: e.occurredAt,
+        agentId: agent.id,
+        agentName: agent.name,
+        virtualDatabase: e.virtualDatabase,
+        credential: e.credential,
+        clientAddress: e.clientAddress,
+        applicationName: e.applicationName,
+        statement: e.statement,
+        fingerprint: e.fingerprint,
+        kind: e.kind,
+        tables: e.tables,
+        decision: e.decision,
+        rule: e.rule,
+        backend: e.backend,
+        durationUs: e.durationUs === null ? null : BigInt(e.durationUs),
+        rowCount: e.rows === null ? null : BigInt(e.rows),
+        sqlstate: e.sqlstate,
+      })),
+      skipDuplicates: true,
+    });
+    return json({ accepted: count, duplicates: events.length - count }, 200);
   }
 
   /** Queued after the answer is decided and written in batches: a slow insert must not delay configs. */

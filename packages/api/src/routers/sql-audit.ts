@@ -1,0 +1,9 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { procedure } from "../trpc";
+import { listSqlAudit, SqlAuditFilter, sqlAuditFingerprints, SqlAuditListInput, sqlAuditPerMinute } from "../services/sql-audit";
+
+export const sqlAuditRouter = {
+  list: procedure.input(SqlAuditListInput).query(({ ctx, input }) => listSqlAudit(ctx.db, input)),
+  fingerprints: procedure.input(SqlAuditFilter).query(({ ctx, input }) => sqlAuditFingerprints(ctx.db, input)),
+  perMinute: procedure.input(SqlAuditFilter).query(({ ctx, input }) => sqlAuditPerMinute(ctx.db, input)),
+} satisfies TRPCRouterRecord;
