@@ -7,3 +7,4 @@ export * from "./diff";
 export * from "./access-rule-order";
 export * from "./compile";
 export { demoMesh } from "./fixtures/demo-mesh";
+export * from "./access-evaluate";
