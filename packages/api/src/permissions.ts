@@ -39,6 +39,7 @@ export const permissions: Record<string, Allow> = {
   ...crud("trafficStrategy"),
   ...crud("virtualDatabase"),
   ...crud("accessRule"),
+  "accessRule.tryStatement": READ_ALL,
 
   // Application credentials: the agent checks clients against their SCRAM verifiers.
   "credential.list": READ_ALL,
