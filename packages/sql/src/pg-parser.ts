@@ -49,8 +49,10 @@ let compiled: Promise<{ factory: ModuleFactory; wasm: WebAssembly.Module }> | nu
 
 function compileOnce(): Promise<{ factory: ModuleFactory; wasm: WebAssembly.Module }> {
   compiled ??= (async () => {
-    const factory = require("libpg-query/wasm/libpg-query.js") as ModuleFactory;
-    const bytes = readFileSync(require.resolve("libpg-query/wasm/libpg-query.wasm"));
+    // Resolved at run time from node_modules, never bundled: Next's bundler (the console imports this
+    // package for "try a statement") cannot follow the Emscripten loader's dynamic imports.
+    const factory = require(/* turbopackIgnore: true */ "libpg-query/wasm/libpg-query.js") as ModuleFactory;
+    const bytes = readFileSync(require.resolve(/* turbopackIgnore: true */ "libpg-query/wasm/libpg-query.wasm"));
     return { factory, wasm: await WebAssembly.compile(bytes) };
   })();
   return compiled;

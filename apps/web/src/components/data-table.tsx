@@ -66,6 +66,7 @@ export function DataTable<T>({
   search = true,
   filtersActive = false,
   onClearFilters,
+  onRowClick,
 }: {
   /** The table's accessible name, e.g. "Endpoints". */
   label: string;
@@ -87,6 +88,8 @@ export function DataTable<T>({
   /** The caller narrowed `data` with its own filters (toolbar): an empty list then means "no matches". */
   filtersActive?: boolean;
   onClearFilters?: () => void;
+  /** A click anywhere on a row (but on its links and buttons, which do their own thing). Give the row a link too, for keyboards. */
+  onRowClick?: (row: T) => void;
 }) {
   const { get, set } = useUrlState();
   const searchId = useId();
@@ -244,7 +247,17 @@ export function DataTable<T>({
             </thead>
             <tbody className="divide-y divide-slate-100">
               {table.getRowModel().rows.map((row) => (
-                <tr key={row.id} className={`hover:bg-slate-50 ${rowClassName?.(row.original) ?? ""}`}>
+                <tr
+                  key={row.id}
+                  className={`hover:bg-slate-50 ${onRowClick ? "cursor-pointer" : ""} ${rowClassName?.(row.original) ?? ""}`}
+                  onClick={
+                    onRowClick
+                      ? (e) => {
+                          if (!(e.target as HTMLElement).closest("a,button,input,select,textarea,label")) onRowClick(row.original);
+                        }
+                      : undefined
+                  }
+                >
                   {row.getVisibleCells().map((cell) => (
                     <td key={cell.id} className="px-3 py-2 align-top text-slate-800">
                       {flexRender(cell.column.columnDef.cell, cell.getContext())}

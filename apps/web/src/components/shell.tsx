@@ -4,6 +4,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import {
   Boxes,
   Database,
+  DatabaseZap,
   FileCode2,
   KeyRound,
   KeySquare,
@@ -55,7 +56,13 @@ const NAV: NavGroup[] = [
       { href: "/mesh/yaml", label: "YAML", icon: FileCode2 },
     ],
   },
-  { title: "Audit", items: [{ href: "/audit", label: "Console log", icon: ScrollText, show: (s) => s.can("audit.list") }] },
+  {
+    title: "Audit",
+    items: [
+      { href: "/audit", label: "Console log", icon: ScrollText, show: (s) => s.can("audit.list") },
+      { href: "/audit/sql", label: "SQL log", icon: DatabaseZap, show: (s) => s.can("sqlAudit.list") },
+    ],
+  },
   {
     title: "Settings",
     items: [
@@ -67,9 +74,17 @@ const NAV: NavGroup[] = [
   },
 ];
 
-const isActive = (pathname: string, href: string) => (href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`));
+const matches = (pathname: string, href: string) => (href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`));
+
+/** The entry for this page: the longest match, so /audit/sql lights "SQL log", not "Console log" too. */
+function activeHref(pathname: string): string | undefined {
+  return NAV.flatMap((g) => g.items.map((i) => i.href))
+    .filter((href) => matches(pathname, href))
+    .sort((a, b) => b.length - a.length)[0];
+}
 
 function Nav({ session, pathname, onNavigate }: { session: Session; pathname: string; onNavigate?: () => void }) {
+  const current = activeHref(pathname);
   return (
     <nav aria-label="Main" className="space-y-5 px-3 py-4">
       {NAV.map((g) => {
@@ -80,7 +95,7 @@ function Nav({ session, pathname, onNavigate }: { session: Session; pathname: st
             <h2 className="px-2 text-xs font-semibold tracking-wider text-slate-500 uppercase">{g.title}</h2>
             <ul className="mt-1.5 space-y-0.5">
               {items.map((i) => {
-                const active = isActive(pathname, i.href);
+                const active = i.href === current;
                 return (
                   <li key={i.href}>
                     <Link

@@ -5,6 +5,8 @@ import { ago } from "@/lib/format";
 
 const full = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 const short = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 
 function toDate(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value);
@@ -16,17 +18,28 @@ export function Time({
   precise = false,
   empty = "—",
   wrap = false,
+  stacked = false,
 }: {
   value: Date | string | null | undefined;
   precise?: boolean;
   empty?: string;
   /** Let a narrow column break the date over two lines. */
   wrap?: boolean;
+  /** The date (small) above the time to the second: for log tables, where width is scarce. */
+  stacked?: boolean;
 }) {
   if (value === null || value === undefined) return <span className="text-slate-400">{empty}</span>;
   const d = toDate(value);
   if (Number.isNaN(d.getTime())) return <span>{String(value)}</span>;
   const iso = d.toISOString();
+  if (stacked) {
+    return (
+      <time dateTime={iso} title={`${iso} (UTC)`} className="block leading-tight whitespace-nowrap">
+        <span className="block text-xs text-slate-500">{dateOnly.format(d)}</span>
+        <span className="block">{timeOnly.format(d)}</span>
+      </time>
+    );
+  }
   return (
     <time dateTime={iso} title={`${iso} (UTC)`} className={wrap ? undefined : "whitespace-nowrap"}>
       {(precise ? full : short).format(d)}

@@ -8,3 +8,9 @@ export type { Role };
 export function can(role: Role | null | undefined, path: string): boolean {
   return isAllowed(permissions[path], role ?? null);
 }
+
+/** The roles that may call `path`, for "your role cannot …; ADMIN and DBA users can" messages. */
+export function rolesAllowed(path: string): Role[] {
+  const allow = permissions[path];
+  return Array.isArray(allow) ? [...allow] : [];
+}

@@ -65,3 +65,12 @@ export function humanizeKey(key: string): string {
     .join(" ");
   return out.charAt(0).toUpperCase() + out.slice(1);
 }
+
+/** A duration given in microseconds: `85 µs`, `3.2 ms`, `412 ms`, then as `duration()`. */
+export function micros(us: number | null | undefined): string {
+  if (typeof us !== "number" || !Number.isFinite(us) || us < 0) return "—";
+  if (us < 1000) return `${Math.round(us)} µs`;
+  const ms = us / 1000;
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  return duration(ms);
+}

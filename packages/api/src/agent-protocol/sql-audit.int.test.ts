@@ -124,6 +124,10 @@ describe("the SQL audit browser's queries", () => {
     expect(groups.find((g) => g.fingerprint === "fp-drop")).toMatchObject({ total: 30, denied: 30, sample: "DROP TABLE public.customers" });
     const minutes = await auditor.sqlAudit.perMinute({ from, fingerprint: "fp-drop" });
     expect(minutes.reduce((n, m) => n + m.denied, 0)).toBe(30);
+    // The table filter narrows the groups and the chart as it narrows the list.
+    const byTable = await auditor.sqlAudit.fingerprints({ from, table: "public.customers" });
+    expect(byTable.map((g) => g.fingerprint)).toEqual(["fp-drop"]);
+    expect((await auditor.sqlAudit.perMinute({ from, table: "customers" })).reduce((n, m) => n + m.total, 0)).toBe(30);
     expect(minutes.length).toBeGreaterThanOrEqual(5);
   });
 

@@ -92,6 +92,10 @@ function whereSql(f: SqlAuditFilter): Prisma.Sql {
   if (f.decision) parts.push(Prisma.sql`decision = ${f.decision}`);
   if (f.fingerprint) parts.push(Prisma.sql`fingerprint = ${f.fingerprint}`);
   if (f.operation) parts.push(Prisma.sql`tables @> ${JSON.stringify([{ operation: f.operation }])}::jsonb`);
+  if (f.table) {
+    const [schema, name] = f.table.includes(".") ? f.table.split(".", 2) : [undefined, f.table];
+    parts.push(Prisma.sql`tables @> ${JSON.stringify([schema ? { schema, name } : { name }])}::jsonb`);
+  }
   if (f.text) parts.push(Prisma.sql`statement ILIKE ${`%${f.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
   return Prisma.join(parts, " AND ");
 }
