@@ -13,6 +13,7 @@ import { useUrlState } from "@/lib/url-state";
 import { useTRPC } from "@/trpc/react";
 import type { RouterOutputs } from "@/trpc/types";
 import { PrecedenceNote } from "./precedence-note";
+import { TryStatement } from "./try-statement";
 
 type Rule = RouterOutputs["accessRule"]["list"][number];
 
@@ -75,6 +76,7 @@ export function AccessRuleList() {
         actions={newButton}
       />
       <PrecedenceNote />
+      <TryStatement defaultVirtualDatabase={vdb || undefined} />
       <DataTable
         label="Access rules"
         noun="access rules"
