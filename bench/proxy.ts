@@ -5,7 +5,13 @@
 // pool 10 serving a static config (no console needed). Then for each round, client count and
 // protocol, runs the three targets back to back so that they share the machine's state; reports
 // medians of BENCH_ROUNDS rounds (default 3). Latency percentiles at -c 1 come from pgbench's
-// per-transaction log. Prints a table, then one JSON object as the last line.
+// per-transaction log. Every target is warmed up first (BENCH_WARMUP_SECONDS per protocol, default 2):
+// the agent's first seconds include JIT compilation and the SQL parser's WASM tier-up, which say nothing
+// about its steady state. Prints a table, then one JSON object as the last line.
+//
+// Throughput on a 2-core box shared by pgbench, Postgres and the proxy (and whatever else runs there) swings
+// from run to run; the CPU time each proxy process spends per transaction (utime + stime from /proc, in
+// `cpu_us_per_txn`) is far steadier, and is what a change to the proxy's hot path moves directly.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +22,7 @@ import { scramVerifier } from "../packages/api/src/crypto/scram";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CLIENTS = (process.env.BENCH_CLIENTS ?? "1,8,32").split(",").map(Number);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const PG_PORT = 5432;
 const BOUNCER_PORT = Number(process.env.BENCH_PGBOUNCER_PORT ?? 6499);
 const AGENT_PORT = Number(process.env.BENCH_AGENT_PORT ?? 6498);
@@ -126,18 +133,35 @@ const targets: Record<Target, { port: number; user: string; password?: string }>
   agent: { port: AGENT_PORT, user: CRED, password: CRED_PASSWORD },
 };
 
-function pgbench(target: Target, clients: number, mode: "simple" | "prepared", logDir?: string) {
+/** Process ids of the proxies, for their CPU time (direct has none: Postgres is shared by all three). */
+const proxyPids: Partial<Record<Target, number>> = {};
+
+/** utime + stime of a process, in clock ticks (100 per second on Linux), or NaN when unreadable. */
+function cpuTicks(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return NaN;
+  }
+}
+
+function pgbench(target: Target, clients: number, mode: "simple" | "prepared", logDir?: string, seconds = SECONDS) {
   const t = targets[target];
   // An old PgBouncer would fail -M prepared in transaction mode ("prepared statement does not
   // exist"): it gets the extended protocol with unnamed statements instead, and the output says so.
   const protocol = target === "pgbouncer" && mode === "prepared" && !pgbouncerHasPrepared ? "extended" : mode;
-  const args = ["-n", "-S", "-M", protocol, "-c", String(clients), "-j", String(Math.min(clients, 2)), "-T", String(SECONDS), "-h", "127.0.0.1", "-p", String(t.port), "-U", t.user];
+  const args = ["-n", "-S", "-M", protocol, "-c", String(clients), "-j", String(Math.min(clients, 2)), "-T", String(seconds), "-h", "127.0.0.1", "-p", String(t.port), "-U", t.user];
   if (logDir) args.push("-l", `--log-prefix=${join(logDir, target)}`);
   args.push(DB);
+  const ticksBefore = cpuTicks(proxyPids[target]);
   const out = sh("pgbench", args, { env: { PGPASSWORD: t.password ?? "" }, quiet: true });
+  const ticks = cpuTicks(proxyPids[target]) - ticksBefore;
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
   if (!Number.isFinite(tps)) throw new Error(`pgbench ${target} gave no tps:\n${out}`);
-  return tps;
+  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1]);
+  return { tps, cpuUsPerTxn: (ticks * 10_000) / transactions };
 }
 
 /** Per-transaction latencies (µs) from pgbench -l files: column 3. */
@@ -167,6 +191,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), "dbmesh-bench-"));
   chmodSync(dir, 0o755);
   const children = [startPgbouncer(dir), startAgent(dir)];
+  proxyPids.agent = children[1]!.pid;
   const cleanup = () => {
     for (const c of children) c.kill("SIGTERM");
   };
@@ -174,7 +199,18 @@ async function main() {
   try {
     await waitForPort(BOUNCER_PORT);
     await waitForPort(AGENT_PORT);
+    // PgBouncer runs under runuser when we are root: its CPU time is its own process's, runuser's child.
+    const bouncer = children[0]!.pid;
+    const bouncerChild = process.getuid?.() === 0 ? spawnSync("pgrep", ["-P", String(bouncer)], { encoding: "utf8" }).stdout.trim().split("\n")[0] : "";
+    proxyPids.pgbouncer = bouncerChild ? Number(bouncerChild) : bouncer;
+    if (WARMUP_SECONDS > 0) {
+      console.error(`[bench] warming up every target (${WARMUP_SECONDS} s per protocol)`);
+      for (const target of ["direct", "pgbouncer", "agent"] as Target[]) {
+        for (const mode of ["simple", "prepared"] as const) pgbench(target, 8, mode, undefined, WARMUP_SECONDS);
+      }
+    }
     const results: Record<string, number[]> = {};
+    const cpu: Record<string, number[]> = {};
     const lat: Record<Target, number[]> = { direct: [], pgbouncer: [], agent: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const clients of CLIENTS) {
@@ -182,8 +218,9 @@ async function main() {
           const logDir = clients === 1 && mode === "simple" ? join(dir, `lat-${round}`) : undefined;
           if (logDir) mkdirSync(logDir, { recursive: true });
           for (const target of ["direct", "pgbouncer", "agent"] as Target[]) {
-            const tps = pgbench(target, clients, mode, logDir);
+            const { tps, cpuUsPerTxn } = pgbench(target, clients, mode, logDir);
             (results[`${target}/c${clients}/${mode}`] ??= []).push(tps);
+            if (target !== "direct") (cpu[`${target}/c${clients}/${mode}`] ??= []).push(cpuUsPerTxn);
             if (logDir) lat[target].push(...latencies(logDir, target));
             console.error(`[bench] round ${round} c=${clients} ${mode.padEnd(8)} ${target.padEnd(9)} ${tps.toFixed(0)} tps`);
           }
@@ -222,6 +259,14 @@ async function main() {
       added_p99_us_c1: Math.round(pct(sorted.agent, 99) - pct(sorted.direct, 99)),
       pgbouncer_added_p50_us_c1: Math.round(pct(sorted.pgbouncer, 50) - pct(sorted.direct, 50)),
       pgbouncer_added_p99_us_c1: Math.round(pct(sorted.pgbouncer, 99) - pct(sorted.direct, 99)),
+      cpu_us_per_txn: Object.fromEntries(
+        (["agent", "pgbouncer"] as const).map((t) => [
+          t,
+          Object.fromEntries(
+            CLIENTS.flatMap((c) => (["simple", "prepared"] as const).map((m) => [`c${c}_${m}`, Number(median(cpu[`${t}/c${c}/${m}`]!).toFixed(1))])),
+          ),
+        ]),
+      ),
     };
     console.log(JSON.stringify(summary));
   } finally {

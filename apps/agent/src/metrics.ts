@@ -1,8 +1,10 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { type CounterChild, FastCounter, FastHistogram, type HistogramChild } from "./fast-metrics";
 
 // The agent's Prometheus metrics, on a registry of its own (tests run several agents in one process). Label
-// children used per query are looked up once per backend and role (see BackendMetrics), never per message.
-// Plain counters mirror what the heartbeat reports.
+// children used per query are looked up once per backend and role (see BackendMetrics), never per message, and
+// the per-query and per-wait ones are fast-metrics children (plain fields; prom-client's own children hash
+// their labels on every call). Plain counters mirror what the heartbeat reports.
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -33,32 +35,32 @@ export class AgentMetrics {
       }
     },
   });
-  readonly poolWaits = new Counter({
-    name: "dbmesh_agent_pool_waits_total",
-    help: "Times a client had to wait for a backend connection, by outcome (served, timeout, error).",
-    labelNames: ["virtual_database", "backend", "outcome"] as const,
-    registers: [this.registry],
-  });
-  readonly poolWaitSeconds = new Histogram({
-    name: "dbmesh_agent_pool_wait_seconds",
-    help: "How long clients waited for a backend connection.",
-    labelNames: ["virtual_database", "backend"] as const,
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-    registers: [this.registry],
-  });
-  readonly queries = new Counter({
-    name: "dbmesh_agent_queries_total",
-    help: "Query cycles (a Query, or messages up to a Sync) answered, by backend and route.",
-    labelNames: ["virtual_database", "backend", "route"] as const,
-    registers: [this.registry],
-  });
-  readonly queryDuration = new Histogram({
-    name: "dbmesh_agent_query_duration_seconds",
-    help: "From the message that starts a query cycle to its ReadyForQuery.",
-    labelNames: ["virtual_database", "backend", "route"] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
-    registers: [this.registry],
-  });
+  readonly poolWaits = new FastCounter(
+    "dbmesh_agent_pool_waits_total",
+    "Times a client had to wait for a backend connection, by outcome (served, timeout, error).",
+    ["virtual_database", "backend", "outcome"],
+    [this.registry],
+  );
+  readonly poolWaitSeconds = new FastHistogram(
+    "dbmesh_agent_pool_wait_seconds",
+    "How long clients waited for a backend connection.",
+    ["virtual_database", "backend"],
+    [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    [this.registry],
+  );
+  readonly queries = new FastCounter(
+    "dbmesh_agent_queries_total",
+    "Query cycles (a Query, or messages up to a Sync) answered, by backend and route.",
+    ["virtual_database", "backend", "route"],
+    [this.registry],
+  );
+  readonly queryDuration = new FastHistogram(
+    "dbmesh_agent_query_duration_seconds",
+    "From the message that starts a query cycle to its ReadyForQuery.",
+    ["virtual_database", "backend", "route"],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
+    [this.registry],
+  );
   readonly deniedStatements = new Counter({
     name: "dbmesh_agent_denied_statements_total",
     help: "Statements refused by the agent, by rule and reason (circuit_break, concurrency, analysis).",
@@ -109,13 +111,30 @@ export class AgentMetrics {
       durationReplica: this.queryDuration.labels(virtualDatabase, backend, "replica"),
     };
   }
+
+  /** Children for one pool's waits (one per outcome, and the wait histogram). */
+  forPoolWaits(virtualDatabase: string, backend: string): PoolWaitMetrics {
+    return {
+      served: this.poolWaits.labels(virtualDatabase, backend, "served"),
+      timeout: this.poolWaits.labels(virtualDatabase, backend, "timeout"),
+      error: this.poolWaits.labels(virtualDatabase, backend, "error"),
+      seconds: this.poolWaitSeconds.labels(virtualDatabase, backend),
+    };
+  }
 }
 
 export interface BackendMetrics {
-  queriesPrimary: { inc(): void };
-  queriesReplica: { inc(): void };
-  durationPrimary: { observe(v: number): void };
-  durationReplica: { observe(v: number): void };
+  queriesPrimary: CounterChild;
+  queriesReplica: CounterChild;
+  durationPrimary: HistogramChild;
+  durationReplica: HistogramChild;
+}
+
+export interface PoolWaitMetrics {
+  served: CounterChild;
+  timeout: CounterChild;
+  error: CounterChild;
+  seconds: HistogramChild;
 }
 
 export interface GaugeSource {

@@ -3,8 +3,9 @@ import type { Logger } from "pino";
 import { buildSnapshot, type RuntimeSnapshot } from "./config/snapshot";
 import { BackendHealth } from "./health/backend-health";
 import { HealthChecker } from "./health/health-checker";
-import type { AgentMetrics } from "./metrics";
+import type { AgentMetrics, PoolWaitMetrics } from "./metrics";
 import type { BackendTarget } from "./pool/backend-target";
+import type { Pool } from "./pool/pool";
 import { PoolRegistry } from "./pool/pool-registry";
 import type { ConnectOptions } from "./pool/server-connection";
 import { Semaphore } from "./proxy/semaphore";
@@ -49,6 +50,7 @@ export class AgentRuntime {
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.log;
     const { metrics } = options;
+    const poolWaitMetrics = new WeakMap<Pool, PoolWaitMetrics>();
     this.pools = new PoolRegistry(
       options.connect,
       {
@@ -59,8 +61,14 @@ export class AgentRuntime {
         },
         onWait: (pool, waitedMs, outcome) => {
           metrics.totals.poolWaits++;
-          metrics.poolWaits.inc({ virtual_database: pool.virtualDatabase, backend: pool.target.name, outcome });
-          metrics.poolWaitSeconds.observe({ virtual_database: pool.virtualDatabase, backend: pool.target.name }, waitedMs / 1000);
+          // Under load nearly every transaction waits: its metric children are looked up once per pool.
+          let m = poolWaitMetrics.get(pool);
+          if (m === undefined) {
+            m = metrics.forPoolWaits(pool.virtualDatabase, pool.target.name);
+            poolWaitMetrics.set(pool, m);
+          }
+          m[outcome].inc();
+          m.seconds.observe(waitedMs / 1000);
         },
         onServerCountChange: () => {},
       },

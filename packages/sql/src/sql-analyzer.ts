@@ -1,6 +1,7 @@
 import { AnalysisCache } from "./analysis-cache";
 import { analyzeTree, failedAnalysis } from "./analyze-tree";
-import { PgParser } from "./pg-parser";
+import { literalShapeKey } from "./literal-key";
+import { type ParseTree, PgParser } from "./pg-parser";
 import type { SqlAnalyzer, StatementAnalysis } from "./types";
 
 /**
@@ -16,8 +17,19 @@ export function isAnalyzerFailure(analysis: StatementAnalysis): boolean {
 
 const EMPTY_QUERY = analyzeTree({ version: 0, stmts: [] });
 
+interface Uncached {
+  analysis: StatementAnalysis;
+  cacheable: boolean;
+  tree: ParseTree | null;
+}
+
 class CachedSqlAnalyzer implements SqlAnalyzer {
+  /** By exact text. */
   private readonly cache: AnalysisCache;
+  /** By literal shape (see literal-key.ts): texts that differ only in literal values share an entry. */
+  private readonly shapes: AnalysisCache;
+  /** Offsets of the literals of the text being analyzed; reused, analyze() never re-enters. */
+  private readonly literalOffsets: number[] = [];
 
   constructor(
     readonly parser: PgParser,
@@ -25,46 +37,89 @@ class CachedSqlAnalyzer implements SqlAnalyzer {
     private readonly maxCachedSqlLength: number,
   ) {
     this.cache = new AnalysisCache(cacheEntries);
+    this.shapes = new AnalysisCache(cacheEntries);
   }
 
   get cacheSize(): number {
-    return this.cache.size;
+    return this.cache.size + this.shapes.size;
   }
 
   analyze(sql: string): StatementAnalysis {
     if (sql.length > this.maxCachedSqlLength) return this.analyzeUncached(sql).analysis;
+    const shape = literalShapeKey(sql, this.literalOffsets);
+    if (shape !== null) {
+      const hit = this.shapes.get(shape);
+      if (hit !== undefined) return hit;
+    }
     const hit = this.cache.get(sql);
     if (hit !== undefined) return hit;
-    const { analysis, cacheable } = this.analyzeUncached(sql);
-    if (cacheable) this.cache.set(sql, analysis);
+    const { analysis, cacheable, tree } = this.analyzeUncached(sql);
+    if (!cacheable) return analysis;
+    // Texts stored by shape are not stored by text as well: one-off literals would only evict useful entries.
+    if (shape !== null && tree !== null && analysis.error === null && literalsAreConstants(tree, this.literalOffsets)) {
+      this.shapes.set(shape, analysis);
+    } else {
+      this.cache.set(sql, analysis);
+    }
     return analysis;
   }
 
-  private analyzeUncached(sql: string): { analysis: StatementAnalysis; cacheable: boolean } {
+  private analyzeUncached(sql: string): Uncached {
     // libpg-query refuses a blank text; PostgreSQL answers it with EmptyQueryResponse.
-    if (sql.trim() === "") return { analysis: EMPTY_QUERY, cacheable: true };
+    if (sql.trim() === "") return { analysis: EMPTY_QUERY, cacheable: true, tree: null };
     const outcome = this.parser.parse(sql);
     if (outcome.ok) {
       try {
-        return { analysis: analyzeTree(outcome.tree), cacheable: true };
+        return { analysis: analyzeTree(outcome.tree), cacheable: true, tree: outcome.tree };
       } catch (err) {
         // Nothing should get here (the walk keeps its own stack); if something does, fail closed.
-        return { analysis: failedAnalysis(ANALYZER_FAILURE_PREFIX + String(err)), cacheable: true };
+        return { analysis: failedAnalysis(ANALYZER_FAILURE_PREFIX + String(err)), cacheable: true, tree: null };
       }
     }
-    if (outcome.reason === "syntax") return { analysis: failedAnalysis(outcome.message), cacheable: true };
+    if (outcome.reason === "syntax") return { analysis: failedAnalysis(outcome.message), cacheable: true, tree: null };
     // A text too deep to parse stays too deep: remember it, so that sending it again costs no new parser
     // instance. "unavailable" is transient: do not remember it.
     return {
       analysis: failedAnalysis(ANALYZER_FAILURE_PREFIX + outcome.message),
       cacheable: outcome.reason === "too_complex",
+      tree: null,
     };
   }
 }
 
 /**
- * Loads PostgreSQL's parser (WASM, ~10 ms) and returns a synchronous analyzer with an LRU-like cache by
- * exact statement text. Texts longer than `maxCachedSqlLength` are analyzed every time, never cached.
+ * True when each literal at `offsets` became a plain constant (an A_Const at that location) in the tree. Only
+ * then is the analysis independent of the literals' values, so that it may be shared by shape: a literal
+ * the grammar takes as an option value (`EXPLAIN (ANALYZE 0)`), a name, a count (`FETCH 5`), a number folded
+ * with its sign (`-1`) or a string continued on the next line has no A_Const of its own at its offset.
+ */
+function literalsAreConstants(tree: ParseTree, offsets: readonly number[]): boolean {
+  const locations = new Set<number>();
+  const stack: unknown[] = [tree];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== "object" || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === "object" && item !== null) stack.push(item);
+      continue;
+    }
+    const node = value as Record<string, unknown>;
+    for (const key in node) {
+      const child = node[key];
+      if (typeof child !== "object" || child === null) continue;
+      // libpg-query leaves out fields at their default: no location means 0.
+      if (key === "A_Const") locations.add(((child as { location?: number }).location ?? 0) as number);
+      else stack.push(child);
+    }
+  }
+  for (const offset of offsets) if (!locations.has(offset)) return false;
+  return true;
+}
+
+/**
+ * Loads PostgreSQL's parser (WASM, ~10 ms) and returns a synchronous analyzer with LRU-like caches by exact
+ * statement text and by literal shape (texts that differ only in literal values), each of `cacheEntries`.
+ * Texts longer than `maxCachedSqlLength` are analyzed every time, never cached.
  */
 export async function loadSqlAnalyzer(opts?: {
   cacheEntries?: number;

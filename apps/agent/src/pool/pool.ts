@@ -34,12 +34,19 @@ const WARM_UP_BACKOFF_MS = 5_000;
 interface QueuedWaiter {
   waiter: PoolWaiter;
   since: number;
-  timer: NodeJS.Timeout;
+  deadline: number;
 }
 
 export class Pool {
   private readonly idle: ServerConnection[] = [];
   private readonly queue: QueuedWaiter[] = [];
+  /**
+   * One timer for the whole queue, due at the earliest deadline when it was armed: under load nearly every
+   * transaction waits, and a timer per waiter (set, then cleared when served a moment later) cost more than the
+   * wait bookkeeping itself.
+   */
+  private timeoutTimer: NodeJS.Timeout | null = null;
+  private timeoutDueAt = 0;
   private readonly all = new Set<ServerConnection>();
   private opening = 0;
   private lastConnectFailureAt = 0;
@@ -78,10 +85,9 @@ export class Pool {
   /** An idle connection now, or null (then call acquire()). */
   tryAcquire(): ServerConnection | null {
     if (this.closed || this.queue.length > 0) return null;
-    const now = Date.now();
     for (let server = this.idle.pop(); server !== undefined; server = this.idle.pop()) {
       if (server.closed) continue;
-      if (this.expired(server, now)) {
+      if (this.expired(server)) {
         server.close();
         continue;
       }
@@ -101,37 +107,24 @@ export class Pool {
       return;
     }
     const since = Date.now();
-    const entry: QueuedWaiter = {
-      waiter,
-      since,
-      timer: setTimeout(() => {
-        const at = this.queue.indexOf(entry);
-        if (at === -1) return;
-        this.queue.splice(at, 1);
-        const waited = Date.now() - since;
-        this.hooks.onWait(this, waited, "timeout");
-        waiter.onPoolError(
-          "53300",
-          `the connection pool for backend ${this.target.name} of virtual database ${this.virtualDatabase} is exhausted: waited ${waited} ms for one of its ${this.settings.maxSize} connections`,
-        );
-      }, this.settings.acquireTimeoutMs),
-    };
-    this.queue.push(entry);
+    const deadline = since + this.settings.acquireTimeoutMs;
+    this.queue.push({ waiter, since, deadline });
+    if (this.timeoutTimer === null || deadline < this.timeoutDueAt) this.armTimeout(deadline, since);
     this.openIfNeeded();
   }
 
   cancelWait(waiter: PoolWaiter): void {
     const at = this.queue.findIndex((q) => q.waiter === waiter);
     if (at === -1) return;
-    const [entry] = this.queue.splice(at, 1);
-    if (entry !== undefined) clearTimeout(entry.timer);
+    this.queue.splice(at, 1);
+    if (this.queue.length === 0) this.disarmTimeout();
   }
 
   /** Gives a connection back. `reusable` false: its state is unknown, close it. */
   release(server: ServerConnection, reusable: boolean): void {
     this.inUse--;
     server.detach();
-    if (!reusable || server.closed || this.closed || this.expired(server, Date.now()) || this.all.size > this.settings.maxSize) {
+    if (!reusable || server.closed || this.closed || this.expired(server) || this.all.size > this.settings.maxSize) {
       server.close();
       this.openIfNeeded();
       return;
@@ -166,8 +159,8 @@ export class Pool {
     if (this.closed) return;
     this.closed = true;
     for (const server of this.idle.splice(0)) server.close();
+    this.disarmTimeout();
     for (const entry of this.queue.splice(0)) {
-      clearTimeout(entry.timer);
       entry.waiter.onPoolError("08006", `backend ${this.target.name} was removed from virtual database ${this.virtualDatabase}`);
     }
   }
@@ -178,9 +171,48 @@ export class Pool {
     for (const server of [...this.all]) server.destroy("the agent is shutting down");
   }
 
-  private expired(server: ServerConnection, now: number): boolean {
-    return this.settings.maxLifetimeMs > 0 && now - server.createdAt >= this.settings.maxLifetimeMs;
+  private expired(server: ServerConnection, now?: number): boolean {
+    return this.settings.maxLifetimeMs > 0 && (now ?? Date.now()) - server.createdAt >= this.settings.maxLifetimeMs;
   }
+
+  private armTimeout(dueAt: number, now: number): void {
+    if (this.timeoutTimer !== null) clearTimeout(this.timeoutTimer);
+    this.timeoutDueAt = dueAt;
+    this.timeoutTimer = setTimeout(this.onTimeout, Math.max(0, dueAt - now));
+  }
+
+  private disarmTimeout(): void {
+    if (this.timeoutTimer !== null) clearTimeout(this.timeoutTimer);
+    this.timeoutTimer = null;
+  }
+
+  /** Fails every waiter past its deadline (in queue order), then re-arms for the earliest one left. */
+  private readonly onTimeout = (): void => {
+    this.timeoutTimer = null;
+    const now = Date.now();
+    let next = Infinity;
+    // Deadlines usually grow along the queue, but a config change of acquireTimeoutMs can break that: scan it all.
+    for (let i = 0; i < this.queue.length; ) {
+      const entry = this.queue[i] as QueuedWaiter;
+      if (entry.deadline > now) {
+        if (entry.deadline < next) next = entry.deadline;
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      const waited = now - entry.since;
+      this.hooks.onWait(this, waited, "timeout");
+      entry.waiter.onPoolError(
+        "53300",
+        `the connection pool for backend ${this.target.name} of virtual database ${this.virtualDatabase} is exhausted: waited ${waited} ms for one of its ${this.settings.maxSize} connections`,
+      );
+      // onPoolError may have changed the queue (a session resuming may wait again): restart the scan.
+      i = 0;
+      next = Infinity;
+    }
+    // A waiter that failed may have queued again (and armed the timer for its own, later deadline).
+    if (next !== Infinity && (this.timeoutTimer === null || next < this.timeoutDueAt)) this.armTimeout(next, now);
+  };
 
   private handOff(server: ServerConnection): void {
     const entry = this.queue.shift();
@@ -188,7 +220,7 @@ export class Pool {
       this.idle.push(server);
       return;
     }
-    clearTimeout(entry.timer);
+    if (this.queue.length === 0) this.disarmTimeout();
     this.inUse++;
     this.hooks.onWait(this, Date.now() - entry.since, "served");
     entry.waiter.onServer(server);
@@ -229,7 +261,7 @@ export class Pool {
         // The oldest waiter learns why at once instead of timing out; the others get their own attempt.
         const entry = this.queue.shift();
         if (entry !== undefined) {
-          clearTimeout(entry.timer);
+          if (this.queue.length === 0) this.disarmTimeout();
           this.hooks.onWait(this, Date.now() - entry.since, "error");
           const code = err instanceof BackendConnectError ? err.code : "08006";
           entry.waiter.onPoolError(

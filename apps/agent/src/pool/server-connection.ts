@@ -128,9 +128,9 @@ export class ServerConnection {
 
   attach(owner: ServerOwner): void {
     this.owner = owner;
-    this.lastUsedAt = Date.now();
   }
 
+  /** Back to the pool: idle from now (what the idle timeout counts from). */
   detach(): void {
     this.owner = null;
     this.lastUsedAt = Date.now();

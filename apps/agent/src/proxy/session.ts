@@ -64,7 +64,7 @@ const WAIT = 1;
 const FAIL = 2;
 type Step = typeof OK | typeof WAIT | typeof FAIL;
 
-/** Flush backend bytes to the client at ReadyForQuery or once this much is corked. */
+/** Flush backend bytes to the client at ReadyForQuery or once this much is held; same bound for client bytes held for the server. */
 const CORK_LIMIT = 64 * 1024;
 
 interface Refusal {
@@ -146,9 +146,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private clientPaused = false;
   private clientPausedForServer = false;
   private serverPaused = false;
-  private corked = false;
-  private corkedBytes = 0;
-  private uncorkPending = false;
+  /** Bytes for the client not written yet (backend bytes until ReadyForQuery, the agent's own answers). */
+  private readonly clientOut: Buffer[] = [];
+  private clientOutBytes = 0;
+  private clientFlushPending = false;
   private sawReady = false;
   private quietAfterScan = false;
 
@@ -156,6 +157,9 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private fwdBuf: Buffer | null = null;
   private fwdStart = 0;
   private fwdEnd = 0;
+  /** Bytes for the server from this pass over the client's messages: one write when the pass ends. */
+  private readonly serverOut: Buffer[] = [];
+  private serverOutBytes = 0;
 
   constructor(
     init: SessionInit,
@@ -234,7 +238,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
           more = this.reader.next();
         } catch (err) {
           if (!(err instanceof FrameError)) throw err;
-          this.flushForward();
+          this.flushServer();
           this.terminate(SqlState.ProtocolViolation, err.message);
           return;
         }
@@ -243,8 +247,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
           this.reader.rewind();
           break;
         }
+        if (this.serverOutBytes + this.fwdEnd - this.fwdStart >= CORK_LIMIT) this.flushServer();
       }
-      this.flushForward();
+      this.flushServer();
+      this.flushClient();
     } catch (err) {
       this.log.error({ err }, "session failed while handling a client message");
       this.terminate(SqlState.InternalError, "the dbmesh agent failed while handling this message");
@@ -709,7 +715,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const server = this.server;
     const backend = this.serverBackend;
     if (server === null || backend === null) return;
-    this.flushForward();
+    this.flushServer();
     this.server = null;
     this.serverBackend = null;
     this.serverPaused = false;
@@ -776,23 +782,56 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const buf = this.fwdBuf;
     if (buf === null) return;
     this.fwdBuf = null;
-    this.writeServerRaw(this.fwdStart === 0 && this.fwdEnd === buf.length ? buf : buf.subarray(this.fwdStart, this.fwdEnd));
+    const data = this.fwdStart === 0 && this.fwdEnd === buf.length ? buf : buf.subarray(this.fwdStart, this.fwdEnd);
+    this.serverOut.push(data);
+    this.serverOutBytes += data.length;
   }
 
+  /** Queues bytes for the server after what is already queued. */
   private writeServer(data: Buffer): void {
     this.flushForward();
-    this.writeServerRaw(data);
+    this.serverOut.push(data);
+    this.serverOutBytes += data.length;
   }
 
-  private writeServerRaw(data: Buffer): void {
+  /** Writes what is queued for the server in one go (a rewritten Bind and the Execute/Sync after it: one syscall). */
+  private flushServer(): void {
+    this.flushForward();
+    const out = this.serverOut;
+    if (out.length === 0) return;
     const server = this.server;
-    if (server === null) return;
-    if (!server.write(data)) this.clientPausedForServer = true;
+    let ok = true;
+    if (server !== null) ok = writeAll(server.socket, out, this.serverOutBytes);
+    out.length = 0;
+    this.serverOutBytes = 0;
+    if (!ok) this.clientPausedForServer = true;
   }
 
+  private dropServerOut(): void {
+    this.fwdBuf = null;
+    this.serverOut.length = 0;
+    this.serverOutBytes = 0;
+  }
+
+  /** Queues one of the agent's own messages for the client, in order with backend bytes. */
   private writeClient(data: Buffer): void {
-    if (!this.client.writable) return;
-    this.client.write(data);
+    this.clientOut.push(data);
+    this.clientOutBytes += data.length;
+  }
+
+  /** Writes what is queued for the client in one go; a full client socket pauses the server. */
+  private flushClient(): void {
+    const out = this.clientOut;
+    if (out.length === 0) return;
+    const bytes = this.clientOutBytes;
+    this.clientOutBytes = 0;
+    const client = this.client;
+    const ok = client.writable ? writeAll(client, out, bytes) : true;
+    out.length = 0;
+    if (!ok && !this.serverPaused && this.server !== null) {
+      this.serverPaused = true;
+      this.server.socket.pause();
+    }
   }
 
   private updateClientFlow(): void {
@@ -815,18 +854,13 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   onServerData(server: ServerConnection, chunk: Buffer): void {
     if (server !== this.server) return;
-    if (!this.corked) {
-      this.client.cork();
-      this.corked = true;
-    }
     this.sawReady = false;
     server.scanner.scan(chunk, this);
-    this.corkedBytes += chunk.length;
-    if (this.sawReady || this.corkedBytes >= CORK_LIMIT) this.uncork();
-    else if (!this.uncorkPending) {
+    if (this.sawReady || this.clientOutBytes >= CORK_LIMIT) this.flushClient();
+    else if (!this.clientFlushPending && this.clientOut.length > 0) {
       // Never hold bytes without a ReadyForQuery behind them (notifications, a slow result) past this turn.
-      this.uncorkPending = true;
-      setImmediate(this.uncorkLater);
+      this.clientFlushPending = true;
+      setImmediate(this.flushClientLater);
     }
     if (this.quietAfterScan) {
       this.quietAfterScan = false;
@@ -834,17 +868,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     }
   }
 
-  private readonly uncorkLater = (): void => {
-    this.uncorkPending = false;
-    this.uncork();
+  private readonly flushClientLater = (): void => {
+    this.clientFlushPending = false;
+    if (!this.closed) this.flushClient();
   };
-
-  private uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.corkedBytes = 0;
-    this.client.uncork();
-  }
 
   /** BackendSink: one message header from the server. */
   onMessage(type: number, _length: number, status: number): boolean {
@@ -866,13 +893,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     }
   }
 
-  /** BackendSink: bytes for the client, as they came. */
+  /** BackendSink: bytes for the client, as they came (written when the chunk is scanned, or at ReadyForQuery). */
   forward(buf: Buffer, start: number, end: number): void {
-    const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-    if (!this.client.write(data) && !this.serverPaused && this.server !== null) {
-      this.serverPaused = true;
-      this.server.socket.pause();
-    }
+    this.clientOut.push(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+    this.clientOutBytes += end - start;
   }
 
   onProtocolError(message: string): void {
@@ -924,6 +948,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   onServerClosed(server: ServerConnection, reason: string): void {
     if (server !== this.server) return;
     const backend = this.serverBackend as BackendRuntime;
+    this.dropServerOut();
     this.server = null;
     this.serverBackend = null;
     backend.pool.release(server, false);
@@ -980,7 +1005,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   /** FATAL error to the client, then close. */
   private terminate(code: string, message: string): void {
     if (this.closed) return;
-    this.uncork();
+    this.flushClient();
     this.log.debug({ code, reason: message }, "closing client session");
     if (this.client.writable) this.client.end(errorResponse({ severity: "FATAL", code, message }));
     else this.client.destroy();
@@ -989,6 +1014,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   /** Terminate message: the client is leaving. */
   private closeQuietly(): void {
+    this.flushClient();
     this.cleanup();
     this.client.end();
   }
@@ -997,7 +1023,9 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (this.closed) return;
     this.closed = true;
     this.ready = false;
-    this.fwdBuf = null;
+    this.dropServerOut();
+    this.clientOut.length = 0;
+    this.clientOutBytes = 0;
     if (this.waitTimer !== null) clearTimeout(this.waitTimer);
     this.waitTimer = null;
     if (this.waitBackend !== null) this.waitBackend.pool.cancelWait(this);
@@ -1054,6 +1082,20 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Writes `parts` (`bytes` in all) as one write: small runs are joined (a copy of a few hundred bytes costs less
+ * than Writable's cork/writev bookkeeping); large ones go out corked, as one writev. False when the socket's
+ * buffer is full.
+ */
+function writeAll(socket: Duplex, parts: readonly Buffer[], bytes: number): boolean {
+  if (parts.length === 1) return socket.write(parts[0] as Buffer);
+  if (bytes <= CORK_LIMIT) return socket.write(Buffer.concat(parts as Buffer[], bytes));
+  socket.cork();
+  for (const part of parts) socket.write(part);
+  socket.uncork();
+  return socket.writableLength < socket.writableHighWaterMark;
+}
 
 /** Login only: waits for a pooled server (the per-message path never does this). */
 function acquireAsync(backend: BackendRuntime): Promise<ServerConnection> {

@@ -1,0 +1,175 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { literalShapeKey } from "./literal-key";
+import { loadSqlAnalyzer } from "./sql-analyzer";
+import type { SqlAnalyzer } from "./types";
+
+// The analyzer shares one analysis between texts that differ only in literal values. Whatever it serves from
+// that cache must equal what a fresh parse of the very text gives: these analyses drive routing and access.
+
+let direct: SqlAnalyzer;
+beforeAll(async () => {
+  direct = await loadSqlAnalyzer({ cacheEntries: 0 });
+});
+
+describe("the cache by literal shape", () => {
+  it("answers texts that differ only in literals with one analysis", async () => {
+    const a = await loadSqlAnalyzer();
+    const first = a.analyze("SELECT abalance FROM pgbench_accounts WHERE aid = 12345;");
+    expect(a.analyze("SELECT abalance FROM pgbench_accounts WHERE aid = 678;")).toBe(first);
+    expect(a.analyze("SELECT abalance FROM pgbench_accounts WHERE aid = 9;")).toBe(first);
+    expect(a.cacheSize).toBe(1);
+    expect(first).toMatchObject({ kind: "select", readOnly: true, tables: [{ name: "pgbench_accounts" }] });
+  });
+
+  // Same key, different analyses: the literal is not a plain constant in the tree, so nothing is shared.
+  const literalMatters: [why: string, texts: string[]][] = [
+    ["EXPLAIN's ANALYZE option", ["EXPLAIN (ANALYZE 0) DELETE FROM t", "EXPLAIN (ANALYZE 1) DELETE FROM t"]],
+    ["EXPLAIN's ANALYZE option as a string", ["EXPLAIN (ANALYZE 'off') DELETE FROM t", "EXPLAIN (ANALYZE 'on') DELETE FROM t"]],
+    ["a float precision checked by the grammar", ["SELECT CAST(x AS float(10)) FROM t", "SELECT CAST(x AS float(0)) FROM t"]],
+    ["syntax errors quoting the literal", ["SELECT 1 2", "SELECT 1 3"]],
+    ["a count", ["FETCH 5 FROM c", "FETCH 7 FROM c"]],
+  ];
+
+  it.each(literalMatters)("does not share by shape when the literal matters: %s", async (_why, texts) => {
+    const a = await loadSqlAnalyzer();
+    for (const round of [1, 2]) {
+      for (const sql of texts) expect(a.analyze(sql), `${sql} (round ${round})`).toEqual(direct.analyze(sql));
+    }
+  });
+
+  it("tells EXPLAIN ANALYZE 1 from EXPLAIN ANALYZE 0 whichever comes first", async () => {
+    for (const order of [
+      ["EXPLAIN (ANALYZE 0) DELETE FROM t", "EXPLAIN (ANALYZE 1) DELETE FROM t"],
+      ["EXPLAIN (ANALYZE 1) DELETE FROM t", "EXPLAIN (ANALYZE 0) DELETE FROM t"],
+    ]) {
+      const a = await loadSqlAnalyzer();
+      expect(literalShapeKey(order[0]!)).toBe(literalShapeKey(order[1]!));
+      const readOnly = order.map((sql) => a.analyze(sql).readOnly);
+      expect(readOnly).toEqual(order.map((sql) => sql.includes("ANALYZE 0")));
+    }
+  });
+
+  it("still shares when literals sit in type modifiers and SET values", async () => {
+    const a = await loadSqlAnalyzer();
+    const typmod = a.analyze("SELECT x::varchar(10) FROM t");
+    expect(a.analyze("SELECT x::varchar(20) FROM t")).toBe(typmod);
+    const set = a.analyze("SET search_path = 'a'");
+    expect(a.analyze("SET search_path = 'b'")).toBe(set);
+    expect(set.setsSessionState).toBe(true);
+  });
+});
+
+// ---- property: random statements, analyzed through the shared caches in random order, equal a direct parse
+
+/** Deterministic PRNG (mulberry32), so that a failure names a seed that reproduces it. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rng = () => number;
+const pick = <T,>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+
+function integer(rng: Rng): string {
+  return pick(rng, [
+    () => String(Math.floor(rng() * 10)),
+    () => String(Math.floor(rng() * 1_000_000)),
+    () => pick(rng, ["0", "1", "2147483647", "2147483648", "0002147483647", "9999999999999999999999"]),
+  ])();
+}
+
+function literal(rng: Rng): string {
+  return pick(rng, [
+    integer,
+    integer,
+    () => `${Math.floor(rng() * 1000)}.${Math.floor(rng() * 100)}`,
+    () => `${Math.floor(rng() * 10)}e${pick(rng, ["", "+", "-"])}${Math.floor(rng() * 20)}`,
+    () => `'${pick(rng, ["", "a", "it''s", "x y", "; DROP TABLE t; --", "$$", '"q"', "/* c */", "1", "on", "off", "2020-01-01"])}'`,
+  ])(rng);
+}
+
+// `#` is a literal; each template is instantiated several times with fresh literals.
+const TEMPLATES = [
+  "SELECT abalance FROM pgbench_accounts WHERE aid = #;",
+  "SELECT #, # FROM t WHERE a IN (#, #) LIMIT # OFFSET #",
+  "SELECT * FROM t WHERE x = -#",
+  "SELECT * FROM t WHERE x = - #",
+  "SELECT #::varchar(#), CAST(# AS char(#)) FROM t",
+  "SELECT CAST(x AS float(#)) FROM t",
+  "SELECT CAST(x AS numeric(#, #)) FROM t",
+  "EXPLAIN (ANALYZE #) DELETE FROM t WHERE id = #",
+  "EXPLAIN (ANALYZE #, COSTS #) SELECT * FROM t FOR UPDATE",
+  "FETCH # FROM c",
+  "MOVE # IN c",
+  "SET search_path = #",
+  "SET LOCAL statement_timeout = #",
+  "SET TIME ZONE #",
+  "INSERT INTO t (a, b) VALUES (#, #) RETURNING id",
+  "UPDATE s.t SET a = # WHERE b = # AND c <> #",
+  "DELETE FROM t WHERE a = #; SELECT # FROM u",
+  "SELECT #\n#",
+  "SELECT # #",
+  "SELECT * FROM t WHERE d = date # AND i < interval # day",
+  "DECLARE c CURSOR WITH HOLD FOR SELECT # FROM t",
+  "CREATE TEMP TABLE tt AS SELECT # AS a",
+  "CREATE TABLE n (a numeric(#, #) DEFAULT #, b varchar(#))",
+  "COPY t TO STDOUT WITH (FORMAT #)",
+  "PREPARE p AS SELECT # FROM t WHERE a = $1",
+  "WITH x AS (SELECT # AS v) SELECT * FROM x, y WHERE y.v = #",
+  "SELECT pg_advisory_lock(#), set_config('a', #, false)",
+  "VACUUM (PARALLEL #) t",
+  "SELECT # FROM t TABLESAMPLE SYSTEM (#) REPEATABLE (#)",
+  "ALTER TABLE t ALTER COLUMN a SET STATISTICS #",
+  "SELECT 1 FROM t FETCH FIRST # ROWS ONLY",
+  "SELECT * FROM t LIMIT #, #",
+  "SELECT * FROM t ORDER BY # DESC",
+  "NOTIFY ch, #",
+  "DO #",
+  "COMMENT ON TABLE t IS #",
+  "CREATE SEQUENCE sq START # INCREMENT #",
+  "SELECT x FROM t WHERE y = E#",
+  "SELECT x FROM t WHERE y = U&#",
+  "SELECT # -- trailing #\nFROM t",
+  "SELECT ARRAY[#, #][#] FROM t",
+  "SELECT * FROM t WHERE a BETWEEN # AND # OR b NOT IN (#)",
+  "LOCK TABLE t IN ACCESS SHARE MODE; SELECT #",
+  "SELECT # FROM t FOR UPDATE OF t NOWAIT",
+  "SAVEPOINT sp; RELEASE sp; SELECT #",
+  "BEGIN; SELECT #; COMMIT",
+  "SET SESSION AUTHORIZATION #",
+  "SET TRANSACTION SNAPSHOT #",
+  "SELECT * FROM t WHERE a = # AND b = $1 AND c = $2::text",
+];
+
+function instantiate(rng: Rng, template: string): string {
+  return template.replace(/#/g, () => literal(rng));
+}
+
+describe("analyses served by literal shape equal a direct parse", () => {
+  for (const seed of [1, 2, 3, 4]) {
+    it(`over random statements (seed ${seed})`, async () => {
+      const rng = prng(seed);
+      // Small caches, so that eviction and re-insertion happen too.
+      const a = await loadSqlAnalyzer({ cacheEntries: 16 });
+      let sharedHits = 0;
+      const firstByKey = new Map<string, object>();
+      for (let i = 0; i < 1500; i++) {
+        const sql = instantiate(rng, pick(rng, TEMPLATES));
+        const got = a.analyze(sql);
+        expect(got, sql).toEqual(direct.analyze(sql));
+        const key = literalShapeKey(sql);
+        if (key === null) continue;
+        if (firstByKey.get(key) === got) sharedHits++;
+        else firstByKey.set(key, got);
+      }
+      // The property must have been exercised: many texts were answered from another text's analysis.
+      expect(sharedHits).toBeGreaterThan(100);
+    });
+  }
+});
