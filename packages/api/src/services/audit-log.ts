@@ -1,5 +1,6 @@
 import type { Db, Prisma } from "@dbmesh/db";
 import { z } from "zod";
+import { csvCell } from "./csv";
 
 export const AuditFilter = z.object({
   /** Matches the actor's email (substring, case-insensitive) or exact actor id. */
@@ -96,13 +97,6 @@ export async function verifyAuditChain(db: Db) {
 
 const CSV_COLUMNS = ["id", "created_at", "actor_email", "actor_id", "actor_kind", "ip", "action", "object_type", "object_id", "object_name", "before", "after", "hash"] as const;
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  const s = typeof v === "string" ? v : v instanceof Date ? v.toISOString() : JSON.stringify(v);
-  // Quote always-safe; also defuse spreadsheet formulas.
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return `"${safe.replace(/"/g, '""')}"`;
-}
 
 /** Streams the filtered log as CSV, walking the keyset in pages so memory stays flat. */
 export function auditCsvStream(db: Db, filter: AuditFilter): ReadableStream<Uint8Array> {

@@ -1,5 +1,6 @@
 import { Prisma, type Db } from "@dbmesh/db";
 import { z } from "zod";
+import { csvCell } from "./csv";
 
 export const SqlAuditFilter = z.object({
   from: z.coerce.date().optional(),
@@ -121,12 +122,6 @@ export async function sqlAuditPerMinute(db: Db, f: SqlAuditFilter) {
 
 const CSV_COLUMNS = ["occurred_at", "event_id", "agent", "virtual_database", "credential", "client_address", "application_name", "decision", "rule", "kind", "tables", "statement", "fingerprint", "backend", "duration_us", "rows", "sqlstate"];
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  const s = typeof v === "string" ? v : v instanceof Date ? v.toISOString() : JSON.stringify(v);
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return `"${safe.replace(/"/g, '""')}"`;
-}
 
 export function sqlAuditCsvStream(db: Db, filter: SqlAuditFilter): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
