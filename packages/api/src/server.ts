@@ -3,6 +3,7 @@
 import { createDb, type Db } from "@dbmesh/db";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { Redis } from "ioredis";
+import type { z } from "zod";
 import { createContext } from "./context";
 import { apiEnv } from "./env";
 import { logger } from "./logger";
@@ -74,25 +75,36 @@ export async function handleHealth(): Promise<Response> {
   return Response.json({ status: ok ? "ok" : "degraded", db, redis }, { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } });
 }
 
-/** GET /api/audit/export.csv?actor=&action=&objectType=&object=&from=&to= */
-export async function handleAuditCsv(req: Request): Promise<Response> {
+/**
+ * A CSV download of a filtered log: the caller's session or token, the permission of the matching
+ * list procedure, the query string parsed with the list's own filter schema, then a stream.
+ */
+async function csvExport<F>(
+  req: Request,
+  opts: { procedure: string; what: string; filter: z.ZodType<F>; stream: (db: Db, filter: F) => ReadableStream<Uint8Array>; filename: string },
+): Promise<Response> {
   const ctx = await createContext({ db: getDb(), env: apiEnv(), log: logger, req });
   if (!ctx.actor) return Response.json({ error: "sign in first" }, { status: 401 });
-  if (!ctx.actor.mfaSatisfied || !isAllowed(permissions["audit.list"], ctx.actor.role)) {
-    return Response.json({ error: `your role (${ctx.actor.role}) may not read the audit log` }, { status: 403 });
+  if (!ctx.actor.mfaSatisfied || !isAllowed(permissions[opts.procedure], ctx.actor.role)) {
+    return Response.json({ error: `your role (${ctx.actor.role}) may not read the ${opts.what}` }, { status: 403 });
   }
   const params = Object.fromEntries(new URL(req.url).searchParams);
   for (const k of Object.keys(params)) if (params[k] === "") delete params[k];
-  const filter = AuditFilter.safeParse(params);
+  const filter = opts.filter.safeParse(params);
   if (!filter.success) return Response.json({ error: filter.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") }, { status: 400 });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  return new Response(auditCsvStream(ctx.db, filter.data), {
+  return new Response(opts.stream(ctx.db, filter.data), {
     headers: {
       "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="dbmesh-audit-${stamp}.csv"`,
+      "content-disposition": `attachment; filename="${opts.filename}-${stamp}.csv"`,
       "cache-control": "no-store",
     },
   });
+}
+
+/** GET /api/audit/export?actor=&action=&objectType=&object=&from=&to= */
+export function handleAuditCsv(req: Request): Promise<Response> {
+  return csvExport(req, { procedure: "audit.list", what: "audit log", filter: AuditFilter, stream: auditCsvStream, filename: "dbmesh-audit" });
 }
 
 function agentProtocol(): AgentProtocol {
@@ -117,22 +129,6 @@ export function handleAgentAudit(req: Request): Promise<Response> {
 }
 
 /** GET /api/sql-audit/export?from=&to=&virtualDatabase=&credential=&decision=&operation=&table=&fingerprint=&text= */
-export async function handleSqlAuditCsv(req: Request): Promise<Response> {
-  const ctx = await createContext({ db: getDb(), env: apiEnv(), log: logger, req });
-  if (!ctx.actor) return Response.json({ error: "sign in first" }, { status: 401 });
-  if (!ctx.actor.mfaSatisfied || !isAllowed(permissions["sqlAudit.list"], ctx.actor.role)) {
-    return Response.json({ error: `your role (${ctx.actor.role}) may not read the SQL audit log` }, { status: 403 });
-  }
-  const params = Object.fromEntries(new URL(req.url).searchParams);
-  for (const k of Object.keys(params)) if (params[k] === "") delete params[k];
-  const filter = SqlAuditFilter.safeParse(params);
-  if (!filter.success) return Response.json({ error: filter.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") }, { status: 400 });
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  return new Response(sqlAuditCsvStream(ctx.db, filter.data), {
-    headers: {
-      "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="dbmesh-sql-audit-${stamp}.csv"`,
-      "cache-control": "no-store",
-    },
-  });
+export function handleSqlAuditCsv(req: Request): Promise<Response> {
+  return csvExport(req, { procedure: "sqlAudit.list", what: "SQL audit log", filter: SqlAuditFilter, stream: sqlAuditCsvStream, filename: "dbmesh-sql-audit" });
 }
