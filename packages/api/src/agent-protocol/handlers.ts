@@ -1,5 +1,6 @@
 import type { Db } from "@dbmesh/db";
 import { sha256Hex } from "../crypto/token";
+import { currentMeshRevision } from "../mesh-revision";
 import type { ApiEnv } from "../env";
 import type { Logger } from "../logger";
 import { AGENT_TOKEN_PREFIX } from "../services/agents";
@@ -88,8 +89,11 @@ export class AgentProtocol {
     // Up to 10% jitter so that thousands of agents do not come back in step.
     const waitMs = Math.round(waitS * 1000 * (1 + Math.random() * 0.1));
 
+    // The watcher learns a commit from its NOTIFY a moment later. An agent with a revision is held
+    // until then anyway; one without (first start) must not get the config from just before a
+    // change it may itself have caused, so it reads the revision from the database.
     let current = this.watcher.revision;
-    if (current < 0) current = (await this.cache.get(0)).revision;
+    if (known === null || current < 0) current = Math.max(current, await currentMeshRevision(this.deps.db));
     if (known !== null && known >= current) {
       const next = await this.watcher.waitBeyond(known, waitMs, req.signal);
       if (next === null) {
