@@ -4,12 +4,16 @@ import { createDb, type Db } from "./index";
 import { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations } from "./migrate";
 
 /**
- * A fresh, migrated database per test file: `CREATE DATABASE … TEMPLATE dbmesh_it_template` takes a
+ * A fresh, migrated database per test file: `CREATE DATABASE … TEMPLATE dbmesh_it_template_<fingerprint>` takes a
  * fraction of a second, where migrating from scratch each time would not. The template is built
  * once per set of migrations and rebuilt when any migration.sql changes.
  */
 
-export const TEMPLATE_DATABASE = "dbmesh_it_template";
+// One template per set of migrations (the name carries the fingerprint), so checkouts with different
+// migrations — worktrees of parallel branches — never rebuild each other's template mid-run.
+const TEMPLATE_PREFIX = "dbmesh_it_template_";
+// Templates of other migration sets are kept for other checkouts, up to this many (the oldest go first).
+const KEEP_OTHER_TEMPLATES = 6;
 const TEST_DATABASE_PREFIX = "dbmesh_it_";
 // Serialises template builds and copies across every test process on this server.
 const TEMPLATE_LOCK_KEY = 72707370;
@@ -49,25 +53,43 @@ async function migrationsFingerprint(): Promise<string> {
   return `dbmesh migrations ${hash.digest("hex")}`;
 }
 
-async function ensureTemplate(admin: pg.Client, fingerprint: string): Promise<void> {
+export function templateDatabaseName(fingerprint: string): string {
+  return `${TEMPLATE_PREFIX}${createHash("sha256").update(fingerprint).digest("hex").slice(0, 12)}`;
+}
+
+async function ensureTemplate(admin: pg.Client, fingerprint: string): Promise<string> {
+  const template = templateDatabaseName(fingerprint);
   const { rows } = await admin.query<{ comment: string | null }>(
     "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1",
-    [TEMPLATE_DATABASE],
+    [template],
   );
-  if (rows[0]?.comment === fingerprint) return;
+  if (rows[0]?.comment === fingerprint) return template;
 
-  // Missing, half-built (no comment yet) or built from other migrations: build it anew.
-  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
-  await migrate(databaseUrl(TEMPLATE_DATABASE));
+  // Missing or half-built (no comment yet): build it anew.
+  await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${template}`);
+  await migrate(databaseUrl(template));
   // Written last: its presence is what marks the template as complete.
-  await admin.query(`COMMENT ON DATABASE ${TEMPLATE_DATABASE} IS '${fingerprint.replace(/'/g, "''")}'`);
+  await admin.query(`COMMENT ON DATABASE ${template} IS '${fingerprint.replace(/'/g, "''")}'`);
+  await dropOldTemplates(admin, template);
+  return template;
+}
+
+async function dropOldTemplates(admin: pg.Client, current: string): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    // The template of the single-template scheme this replaced goes too.
+    "SELECT datname FROM pg_database WHERE (datname LIKE $1 OR datname = 'dbmesh_it_template') AND datname <> $2 ORDER BY oid DESC",
+    [`${TEMPLATE_PREFIX}%`, current],
+  );
+  for (const { datname } of rows.slice(KEEP_OTHER_TEMPLATES)) {
+    await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
 }
 
 async function dropStale(admin: pg.Client): Promise<void> {
   const { rows } = await admin.query<{ datname: string }>(
-    "SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2",
-    [`${TEST_DATABASE_PREFIX}%`, TEMPLATE_DATABASE],
+    "SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname NOT LIKE $2",
+    [`${TEST_DATABASE_PREFIX}%`, `${TEMPLATE_PREFIX}%`],
   );
   for (const { datname } of rows) {
     const stamp = /^dbmesh_it_([0-9a-z]{8,9})_[0-9a-f]{8}$/.exec(datname)?.[1];
@@ -85,8 +107,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await withAdmin(async (admin) => {
     await admin.query("SELECT pg_advisory_lock($1)", [TEMPLATE_LOCK_KEY]);
     try {
-      await ensureTemplate(admin, fingerprint);
-      await admin.query(`CREATE DATABASE "${name}" TEMPLATE ${TEMPLATE_DATABASE}`);
+      const template = await ensureTemplate(admin, fingerprint);
+      await admin.query(`CREATE DATABASE "${name}" TEMPLATE ${template}`);
       await dropStale(admin);
     } finally {
       await admin.query("SELECT pg_advisory_unlock($1)", [TEMPLATE_LOCK_KEY]);
