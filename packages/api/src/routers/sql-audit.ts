@@ -1,6 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { procedure } from "../trpc";
-import { listSqlAudit, SqlAuditFilter, sqlAuditFingerprints, SqlAuditListInput, sqlAuditPerMinute } from "../services/sql-audit";
+import { listSqlAudit, SqlAuditFilter, SqlAuditListInput } from "../services/sql-audit";
+import { sqlAuditFingerprints, sqlAuditPerMinute } from "../services/sql-audit-aggregates";
 
 export const sqlAuditRouter = {
   list: procedure.input(SqlAuditListInput).query(({ ctx, input }) => listSqlAudit(ctx.db, input)),

@@ -84,10 +84,17 @@ export async function listSqlAudit(db: Db, input: z.infer<typeof SqlAuditListInp
   return { items, nextCursor: rows.length > input.limit && last ? `${last.occurredAt.toISOString()}|${last.id}` : null };
 }
 
-/** The SQL of a filter, for the grouped and per-minute queries. */
-function whereSql(f: SqlAuditFilter): Prisma.Sql {
+/** The SQL of a filter over raw rows: the range plus every column filter. */
+export function whereSql(f: SqlAuditFilter): Prisma.Sql {
   const parts: Prisma.Sql[] = [Prisma.sql`occurred_at >= ${f.from ?? new Date(Date.now() - 3600_000)}`];
   if (f.to) parts.push(Prisma.sql`occurred_at < ${f.to}`);
+  parts.push(...columnFilters(f));
+  return Prisma.join(parts, " AND ");
+}
+
+/** Every filter but the time range. */
+export function columnFilters(f: SqlAuditFilter): Prisma.Sql[] {
+  const parts: Prisma.Sql[] = [];
   if (f.virtualDatabase) parts.push(Prisma.sql`virtual_database = ${f.virtualDatabase}`);
   if (f.credential) parts.push(Prisma.sql`credential = ${f.credential}`);
   if (f.decision) parts.push(Prisma.sql`decision = ${f.decision}`);
@@ -98,26 +105,7 @@ function whereSql(f: SqlAuditFilter): Prisma.Sql {
     parts.push(Prisma.sql`tables @> ${JSON.stringify([schema ? { schema, name } : { name }])}::jsonb`);
   }
   if (f.text) parts.push(Prisma.sql`statement ILIKE ${`%${f.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
-  return Prisma.join(parts, " AND ");
-}
-
-/** Statements grouped by fingerprint, busiest first (default: the last hour). */
-export async function sqlAuditFingerprints(db: Db, f: SqlAuditFilter) {
-  const rows = await db.$queryRaw<{ fingerprint: string; total: bigint; denied: bigint; sample: string; last_seen: Date; avg_us: number | null }[]>`
-    SELECT fingerprint, count(*) AS total, count(*) FILTER (WHERE decision = 'denied') AS denied,
-           min(statement) AS sample, max(occurred_at) AS last_seen, avg(duration_us)::float8 AS avg_us
-    FROM sql_audit_event WHERE ${whereSql(f)}
-    GROUP BY fingerprint ORDER BY total DESC LIMIT 100`;
-  return rows.map((r) => ({ fingerprint: r.fingerprint, total: Number(r.total), denied: Number(r.denied), sample: r.sample, lastSeen: r.last_seen, avgUs: r.avg_us }));
-}
-
-/** Statements and denials per minute, for the chart (default: the last hour). */
-export async function sqlAuditPerMinute(db: Db, f: SqlAuditFilter) {
-  const rows = await db.$queryRaw<{ minute: Date; total: bigint; denied: bigint }[]>`
-    SELECT date_trunc('minute', occurred_at) AS minute, count(*) AS total, count(*) FILTER (WHERE decision = 'denied') AS denied
-    FROM sql_audit_event WHERE ${whereSql(f)}
-    GROUP BY 1 ORDER BY 1`;
-  return rows.map((r) => ({ minute: r.minute, total: Number(r.total), denied: Number(r.denied) }));
+  return parts;
 }
 
 const CSV_COLUMNS = ["occurred_at", "event_id", "agent", "virtual_database", "credential", "client_address", "application_name", "decision", "rule", "kind", "tables", "statement", "fingerprint", "backend", "duration_us", "rows", "sqlstate"];
