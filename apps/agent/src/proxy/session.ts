@@ -18,6 +18,7 @@ import {
   query,
   READY_FOR_QUERY_IDLE,
   readyForQuery,
+  SYNC,
 } from "../pg/messages";
 import { Backend, Frontend, SqlState, TxStatus } from "../pg/protocol";
 import type { Pool, PoolWaiter } from "../pool/pool";
@@ -128,6 +129,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private skipping = false;
   private txStatus: number = TxStatus.Idle;
   private pinned: boolean;
+  /** The agent sent the replica a Sync of its own mid-cycle (see ensureServer); its ReadyForQuery is swallowed. */
+  private movingToPrimary = false;
+  /** The replica's part of that cycle failed: skip the client's messages up to its Sync, as PostgreSQL would. */
+  private movedCycleFailed = false;
 
   private waiting = NONE;
   private waitBackend: BackendRuntime | null = null;
@@ -143,6 +148,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private lastUnnamedAnalysis: StatementAnalysis | null = null;
 
   private closing: { code: string; message: string; waitForTransaction: boolean } | null = null;
+  /** The client sent Terminate. */
+  private leaving = false;
   private clientPaused = false;
   private clientPausedForServer = false;
   private serverPaused = false;
@@ -421,7 +428,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (nameEnd === -1 || (kind !== 0x53 && kind !== 0x50)) return this.malformed("Describe");
     const stmt =
       kind === 0x53 && nameEnd > r.start + 6 ? this.statements.get(r.buf.toString("utf8", r.start + 6, nameEnd)) : undefined;
-    const step = this.ensureServer(this.routeOf(stmt?.analysis ?? null, stmt?.sql ?? ""));
+    // A portal, or the unnamed statement, lives on the server held: describe it there.
+    const step = stmt === undefined && this.server !== null ? OK : this.ensureServer(this.routeOf(stmt?.analysis ?? null, stmt?.sql ?? ""));
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     this.openCycle();
     if (stmt !== undefined && this.rewrite) {
@@ -435,7 +443,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   }
 
   private onExecute(): boolean {
-    const step = this.ensureServer("primary");
+    // A portal lives on the server its Bind went to: never move for an Execute.
+    const step = this.server !== null ? OK : this.ensureServer("primary");
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     this.openCycle();
     this.forwardCurrent();
@@ -620,7 +629,14 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const held = this.server;
     if (held !== null) {
       const onReplica = (this.serverBackend as BackendRuntime).role === "replica";
-      if (!onReplica || role !== "primary" || this.pinned || this.cycleOpen || this.txStatus !== TxStatus.Idle) return OK;
+      if (!onReplica || role !== "primary" || this.pinned || this.txStatus !== TxStatus.Idle) return OK;
+      if (this.cycleOpen) {
+        // A write (or BEGIN, SET …) pipelined behind reads in one extended-protocol cycle: close the replica's
+        // part with a Sync of the agent's own, whose ReadyForQuery the client never sees, then move to a primary.
+        this.writeServer(SYNC);
+        this.sentSync();
+        this.movingToPrimary = true;
+      }
       // A write after pipelined reads on a replica: let the replica answer them, then move to a primary.
       if (this.pendingSyncs > 0) {
         this.waiting = WAIT_DRAIN;
@@ -877,6 +893,13 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   onMessage(type: number, _length: number, status: number): boolean {
     switch (type) {
       case Backend.ReadyForQuery:
+        if (this.movingToPrimary && this.pendingSyncs === 1) {
+          this.onReadyForQuery(status);
+          this.movingToPrimary = false;
+          if (this.movedCycleFailed) this.skipping = true;
+          this.movedCycleFailed = false;
+          return true;
+        }
         this.onReadyForQuery(status);
         return false;
       case Backend.ParseComplete:
@@ -887,6 +910,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
         return (this.server as ServerConnection).tracker.ackClose();
       case Backend.ErrorResponse:
         this.deps.metrics.totals.errors++;
+        if (this.movingToPrimary && this.pendingSyncs === 1) this.movedCycleFailed = true;
         return false;
       default:
         return false;
@@ -1014,7 +1038,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   /** Terminate message: the client is leaving. */
   private closeQuietly(): void {
+    // What came before the Terminate (a COMMIT pipelined with it) still goes out; cleanup waits for its answer.
+    this.flushServer();
     this.flushClient();
+    this.leaving = true;
     this.cleanup();
     this.client.end();
   }
@@ -1041,7 +1068,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.serverBackend = null;
     if (server !== null && backend !== null) {
       const midCycle = this.pendingSyncs > 0 || this.cycleOpen || !server.scanner.atBoundary || !server.tracker.idle;
-      if (server.closed || midCycle) {
+      if (this.leaving && !server.closed && !this.cycleOpen && this.pendingSyncs > 0) {
+        // The client said goodbye after whole statements: let them finish (a COMMIT must commit), then reset.
+        releaseClean(backend.pool, server, { rollback: this.txStatus !== TxStatus.Idle, discard: this.pinned, pending: this.pendingSyncs });
+      } else if (server.closed || midCycle) {
         // What the server is doing cannot be known: closing it is the only clean way out.
         backend.pool.release(server, false);
       } else {
