@@ -47,6 +47,7 @@ export const Backend = {
   NotificationResponse: 0x41, // A
   ParameterStatus: 0x53, // S
   ParseComplete: 0x31, // 1
+  PortalSuspended: 0x73, // s
   ReadyForQuery: 0x5a, // Z
 } as const;
 

@@ -2,6 +2,8 @@ import type { Duplex } from "node:stream";
 import { isAnalyzerFailure, type SqlAnalyzer, type StatementAnalysis } from "@dbmesh/sql";
 import type { Logger } from "pino";
 import type { BackendRuntime, Role, RuntimeSnapshot, VirtualDatabaseRuntime } from "../config/snapshot";
+import type { AuditPipeline } from "../audit/audit-pipeline";
+import type { SessionAudit } from "../audit/session-audit";
 import type { AgentMetrics } from "../metrics";
 import type { BackendSink } from "../pg/backend-scanner";
 import { errorResponse } from "../pg/errors";
@@ -71,6 +73,10 @@ const CORK_LIMIT = 64 * 1024;
 interface Refusal {
   code: string;
   message: string;
+  /** The access rule, circuit break or limit that refused (for the audit trail). */
+  rule?: string | null;
+  /** A governance decision (rule, limit, unanalyzable text), not a backend failure; unset: judged by the code. */
+  denied?: boolean;
 }
 
 class RefusedError extends Error {
@@ -89,6 +95,8 @@ export interface SessionDeps {
   runtime: AgentRuntime;
   cancels: CancelRegistry;
   maxMessageBytes: number;
+  /** The SQL audit trail (absent: nothing is audited). */
+  audit?: AuditPipeline | null;
 }
 
 export interface SessionInit {
@@ -112,6 +120,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private readonly log: Logger;
   /** Transaction pooling: client statement names are rewritten to per-server names. */
   private readonly rewrite: boolean;
+  /** This session's SQL audit (null: the virtual database's policy is off, or no audit trail). */
+  private readonly audit: SessionAudit | null;
 
   private ready = false;
   private closed = false;
@@ -185,6 +195,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.processId = keys.processId;
     this.secretKey = keys.secretKey;
     this.log = deps.log.child({ session: this.processId, virtualDatabase: this.virtualDatabase, credential: this.credential });
+    this.audit = deps.audit?.openSession({ vdbConfig: init.vdb.config, virtualDatabase: this.virtualDatabase, credential: this.credential, clientAddress: clientAddressOf(init.socket), applicationName: init.applicationName }) ?? null;
 
     // Listen at once: bytes a client pipelines right after its password must not be lost.
     this.client.on("data", this.onClientData);
@@ -322,6 +333,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (sqlEnd === -1) return this.malformed("Query");
     const sql = r.buf.toString("utf8", r.start + 5, sqlEnd);
     const analysis = this.deps.analyzer.analyze(sql);
+    this.audit?.consider(sql, analysis);
     if (this.denied(analysis, sql)) return this.refuse(true);
     const slot = this.takeSlot(analysis, sql);
     if (slot !== OK) return slot === WAIT ? false : this.refuse(true);
@@ -331,6 +343,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (analysis.setsSessionState) this.pin();
     if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
     this.forwardCurrent();
+    this.audit?.sentQuery(sql, analysis, (this.serverBackend as BackendRuntime).name);
     this.sentSync();
     return true;
   }
@@ -344,6 +357,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (sqlEnd === -1) return this.malformed("Parse");
     const sql = buf.toString("utf8", nameEnd + 1, sqlEnd);
     const analysis = this.deps.analyzer.analyze(sql);
+    this.audit?.consider(sql, analysis);
     if (this.denied(analysis, sql)) return this.refuse(false);
     const named = nameEnd > nameStart;
     const name = named ? buf.toString("utf8", nameStart, nameEnd) : "";
@@ -402,6 +416,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       sql = stmt?.sql ?? "";
       analysis = stmt?.analysis ?? null;
     }
+    this.audit?.bound(buf, portalStart, portalEnd, sql, analysis);
     if (analysis !== null) {
       const slot = this.takeSlot(analysis, sql);
       if (slot !== OK) return slot === WAIT ? false : this.refuse(false);
@@ -448,6 +463,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     this.openCycle();
     this.forwardCurrent();
+    this.audit?.sentExecute(this.reader.buf, this.reader.start + 5, this.reader.end, (this.serverBackend as BackendRuntime).name);
     return true;
   }
 
@@ -491,6 +507,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (step !== OK) return step === WAIT ? false : this.refuse(true);
     if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
     this.forwardCurrent();
+    this.audit?.sentFunctionCall(this.reader.buf.readInt32BE(this.reader.start + 5), (this.serverBackend as BackendRuntime).name);
     this.sentSync();
     return true;
   }
@@ -508,6 +525,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   /** A message the server answers with ReadyForQuery went out. */
   private sentSync(): void {
     (this.server as ServerConnection).tracker.sentSync();
+    this.audit?.sentSync();
     this.pendingSyncs++;
     this.syncStarts.push(this.cycleStartedAt);
     this.cycleStartedAt = 0;
@@ -746,6 +764,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private refuse(simple: boolean): boolean {
     const refusal = this.refusal as Refusal;
     this.refusal = null;
+    this.audit?.refused(refusal.code, refusal.message, refusal.rule, refusal.denied, this.serverBackend?.name ?? null);
     if (this.currentSlot !== null) {
       this.currentSlot.release();
       this.currentSlot = null;
@@ -839,6 +858,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private flushClient(): void {
     const out = this.clientOut;
     if (out.length === 0) return;
+    // A result goes out only once its statement's audit event is in the spool file (one event-loop turn at most).
+    if (this.audit !== null && this.audit.holdFlush(this.flushClientLater)) return;
     const bytes = this.clientOutBytes;
     this.clientOutBytes = 0;
     const client = this.client;
@@ -890,8 +911,13 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   };
 
   /** BackendSink: one message header from the server. */
-  onMessage(type: number, _length: number, status: number): boolean {
+  onMessage(type: number, length: number, status: number, buf: Buffer, pos: number): boolean {
     switch (type) {
+      case Backend.CommandComplete:
+      case Backend.EmptyQueryResponse:
+      case Backend.PortalSuspended:
+        this.audit?.onResult(type, length, buf, pos);
+        return false;
       case Backend.ReadyForQuery:
         if (this.movingToPrimary && this.pendingSyncs === 1) {
           this.onReadyForQuery(status);
@@ -910,6 +936,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
         return (this.server as ServerConnection).tracker.ackClose();
       case Backend.ErrorResponse:
         this.deps.metrics.totals.errors++;
+        this.audit?.onResult(type, length, buf, pos);
         if (this.movingToPrimary && this.pendingSyncs === 1) this.movedCycleFailed = true;
         return false;
       default:
@@ -933,6 +960,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.txStatus = status;
     server.txStatus = status;
     server.tracker.ready();
+    this.audit?.onReady();
     if (this.pendingSyncs > 0) this.pendingSyncs--;
     const started = this.syncStarts.shift();
     if (started !== undefined) {
@@ -1029,6 +1057,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   /** FATAL error to the client, then close. */
   private terminate(code: string, message: string): void {
     if (this.closed) return;
+    this.audit?.commitNow();
     this.flushClient();
     this.log.debug({ code, reason: message }, "closing client session");
     if (this.client.writable) this.client.end(errorResponse({ severity: "FATAL", code, message }));
@@ -1040,6 +1069,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private closeQuietly(): void {
     // What came before the Terminate (a COMMIT pipelined with it) still goes out; cleanup waits for its answer.
     this.flushServer();
+    this.audit?.commitNow();
     this.flushClient();
     this.leaving = true;
     this.cleanup();
@@ -1050,6 +1080,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (this.closed) return;
     this.closed = true;
     this.ready = false;
+    this.audit?.closed();
     this.dropServerOut();
     this.clientOut.length = 0;
     this.clientOutBytes = 0;
@@ -1112,6 +1143,12 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** `host:port` of the client (a TLS socket has the same fields), for the audit trail. */
+function clientAddressOf(socket: Duplex): string | null {
+  const s = socket as Duplex & { remoteAddress?: string; remotePort?: number };
+  return s.remoteAddress === undefined ? null : `${s.remoteAddress}:${s.remotePort ?? 0}`;
+}
 
 /**
  * Writes `parts` (`bytes` in all) as one write: small runs are joined (a copy of a few hundred bytes costs less

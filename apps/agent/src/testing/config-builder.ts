@@ -20,6 +20,8 @@ export interface TestVirtualDatabase {
   backends: TestBackend[];
   /** Merged over the schema's defaults (a name is supplied). */
   strategy?: Partial<Omit<TrafficStrategy, "connectionPool">> & { connectionPool?: Partial<TrafficStrategy["connectionPool"]> };
+  /** The SQL audit policy (the schema's default when absent). */
+  audit?: { mode?: "all" | "writes" | "denied" | "sample" | "off"; sampleRate?: number; keepLiterals?: boolean };
 }
 
 export interface TestCredential {
@@ -67,6 +69,7 @@ export function buildConfig(input: {
       })),
       trafficStrategy: strategyOf(vdb),
       accessRules: [],
+      ...(vdb.audit === undefined ? {} : { audit: vdb.audit }),
     })),
     credentials: input.credentials.map((c) => ({
       name: c.name,
