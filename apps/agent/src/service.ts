@@ -111,6 +111,8 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
     });
     poller.start();
     heartbeat.start();
+    // An alarm should not wait for the next beat. Deferred: it is raised on the hot path.
+    audit?.onAlarm(() => setImmediate(() => void heartbeat?.sendNow()));
   } else if (agent.runtime.current === null) {
     log.warn("no configuration: clients are refused until one is applied");
   }

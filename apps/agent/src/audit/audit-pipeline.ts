@@ -53,6 +53,7 @@ export class AuditPipeline {
   readonly counters: AuditCounters = { spooled: 0, sent: 0, dropped: 0 };
   private analyzer: SqlAnalyzer | null = null;
   private readonly listeners: ((c: AuditCounters, delta: AuditCounters) => void)[] = [];
+  private readonly alarmListeners: (() => void)[] = [];
 
   constructor(private readonly options: AuditPipelineOptions) {
     this.spool = AuditSpool.open({ dir: join(options.stateDir, "audit"), maxBytes: options.maxSpoolBytes, sealAfterMs: options.sealAfterMs ?? 200 });
@@ -61,6 +62,9 @@ export class AuditPipeline {
       log: options.log,
       maxBufferedEvents: options.maxBufferedEvents,
       onCommitted: (spooled, dropped) => this.count({ spooled, sent: 0, dropped }),
+      onDroppingStarted: () => {
+        for (const l of this.alarmListeners) l();
+      },
     });
     this.sender = new AuditSender({
       spool: this.spool,
@@ -85,6 +89,11 @@ export class AuditPipeline {
     this.recorder.close();
     await this.sender.stop();
     await this.spool.close();
+  }
+
+  /** Called when an alarm is raised (a dropping spell began). */
+  onAlarm(listener: () => void): void {
+    this.alarmListeners.push(listener);
   }
 
   onCount(listener: (c: AuditCounters, delta: AuditCounters) => void): void {

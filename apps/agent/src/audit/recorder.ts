@@ -21,6 +21,8 @@ export interface RecorderOptions {
   /** Events held in memory at most between two commits. */
   maxBufferedEvents: number;
   onCommitted?: (spooled: number, dropped: number) => void;
+  /** A dropping spell began (the heartbeat carries the alarm at once instead of within 10 s). */
+  onDroppingStarted?: () => void;
 }
 
 /** How often a failing disk is logged at most. */
@@ -118,7 +120,10 @@ export class AuditRecorder {
     const now = Date.now();
     this.counters.dropped += n;
     this.options.onCommitted?.(0, n);
-    if (this.droppingSince === null || now - this.lastDropAt > 60_000) this.droppingSince = new Date(now);
+    if (this.droppingSince === null || now - this.lastDropAt > 60_000) {
+      this.droppingSince = new Date(now);
+      this.options.onDroppingStarted?.();
+    }
     this.lastDropAt = now;
     this.lastDropReason = reason;
     if (now - this.lastLogAt > LOG_EVERY_MS) {
