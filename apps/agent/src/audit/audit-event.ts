@@ -28,3 +28,38 @@ export interface AuditEvent {
 
 /** The control plane refuses longer statement texts. */
 export const MAX_STATEMENT_CHARS = 100_000;
+
+/**
+ * An event as the hot path records it: the parts that repeat (who: per session; what: per statement shape) are
+ * JSON fragments built once and shared, so that recording allocates one small object and writing one spool line
+ * is string concatenation. The id and the ISO time are filled in when the batch is written.
+ */
+export class RecordedEvent {
+  constructor(
+    /** Unix ms when the statement was sent (or refused). */
+    readonly at: number,
+    /** `"virtualDatabase":…,"credential":…,"clientAddress":…,"applicationName":…` */
+    readonly whoJson: string,
+    /** `"statement":…,"fingerprint":…,"kind":…,"tables":[…]` */
+    readonly whatJson: string,
+    readonly decision: "allowed" | "denied",
+    readonly rule: string | null,
+    readonly backend: string | null,
+    readonly durationUs: number | null,
+    readonly rows: number | null,
+    readonly sqlstate: string | null,
+  ) {}
+
+  /** One spool line (no newline), the AuditEvent of PROTOCOL.md. */
+  toJsonLine(id: string, occurredAt: string): string {
+    return (
+      `{"id":"${id}","occurredAt":"${occurredAt}",${this.whoJson},${this.whatJson},"decision":"${this.decision}",` +
+      `"rule":${jsonOrNull(this.rule)},"backend":${jsonOrNull(this.backend)},"durationUs":${this.durationUs ?? "null"},` +
+      `"rows":${this.rows ?? "null"},"sqlstate":${jsonOrNull(this.sqlstate)}}`
+    );
+  }
+}
+
+function jsonOrNull(s: string | null): string {
+  return s === null ? "null" : JSON.stringify(s);
+}

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { AuditEvent } from "./audit-event";
+import type { RecordedEvent } from "./audit-event";
 import { EventIdGenerator } from "./event-id";
 import type { AuditSpool } from "./spool";
 
@@ -37,7 +37,10 @@ export class AuditRecorder {
   lastDropAt = 0;
   lastDropReason = "";
 
-  private pending: AuditEvent[] = [];
+  private pending: RecordedEvent[] = [];
+  /** The ISO text of the last millisecond formatted (events of one turn mostly share a few). */
+  private isoMs = -1;
+  private isoText = "";
   private seq = 0;
   private writtenSeq = 0;
   private waiters: (() => void)[] = [];
@@ -49,7 +52,7 @@ export class AuditRecorder {
   constructor(private readonly options: RecorderOptions) {}
 
   /** Queues an event; returns its sequence number (0 when dropped: nothing to wait for). */
-  record(event: AuditEvent): number {
+  record(event: RecordedEvent): number {
     if (this.closed || this.pending.length >= this.options.maxBufferedEvents) {
       this.drop(1, "the in-memory audit buffer is full");
       return 0;
@@ -85,9 +88,12 @@ export class AuditRecorder {
       let text = "";
       const now = Date.now();
       for (let i = 0; i < batch.length; i++) {
-        const e = batch[i] as AuditEvent;
-        e.id = this.ids.next(now);
-        text += JSON.stringify(e) + "\n";
+        const e = batch[i] as RecordedEvent;
+        if (e.at !== this.isoMs) {
+          this.isoMs = e.at;
+          this.isoText = new Date(e.at).toISOString();
+        }
+        text += e.toJsonLine(this.ids.next(now), this.isoText) + "\n";
       }
       let ok = false;
       let reason = "the audit spool is full: the control plane has not acknowledged events for a while";

@@ -1,6 +1,6 @@
 import type { SqlAnalyzer, StatementAnalysis } from "@dbmesh/sql";
 import { Backend } from "../pg/protocol";
-import { type AuditEvent, type AuditTable, MAX_STATEMENT_CHARS } from "./audit-event";
+import { type AuditTable, MAX_STATEMENT_CHARS, RecordedEvent } from "./audit-event";
 import { normalizeStatement, splitStatements, statementFingerprint } from "./normalize";
 import { type AuditPolicy, auditsAllowed } from "./policy";
 import type { AuditRecorder } from "./recorder";
@@ -33,6 +33,8 @@ interface Pending {
 interface Normalized {
   text: string;
   fingerprint: string;
+  /** `"statement":…,"fingerprint":…,"kind":…,"tables":…` with the normalized text. */
+  json: string;
 }
 
 export interface SessionAuditContext {
@@ -69,7 +71,17 @@ export class SessionAudit {
   private readonly portals = new Map<string, { sql: string; analysis: StatementAnalysis | null }>();
   private unnamedPortal: { sql: string; analysis: StatementAnalysis | null } | null = null;
 
+  /** `"virtualDatabase":…,"credential":…,"clientAddress":…,"applicationName":…`, once per session. */
+  private readonly whoJson: string;
+
   constructor(private readonly ctx: SessionAuditContext) {
+    const who = JSON.stringify({
+      virtualDatabase: ctx.virtualDatabase,
+      credential: ctx.credential,
+      clientAddress: ctx.clientAddress,
+      applicationName: ctx.applicationName,
+    });
+    this.whoJson = who.slice(1, -1);
     this.recordsAllowed = ctx.policy.mode === "all" || ctx.policy.mode === "writes" || ctx.policy.mode === "sample";
   }
 
@@ -230,47 +242,28 @@ export class SessionAudit {
   private emit(e: Pending, decision: "allowed" | "denied", rule: string | null, rows: number | null, sqlstate: string | null, durationUs: number | null): void {
     const { ctx } = this;
     const analysis = e.analysis;
-    let statement: string;
-    let fingerprint: string;
-    if (ctx.policy.keepLiterals) {
-      statement = e.sql;
-      fingerprint = normalizedOf(e.sql, analysis).fingerprint;
-    } else {
-      const n = normalizedOf(e.sql, analysis);
-      statement = n.text;
-      fingerprint = n.fingerprint;
-    }
-    if (statement.length > MAX_STATEMENT_CHARS) statement = statement.slice(0, MAX_STATEMENT_CHARS - 1) + "…";
-    const event: AuditEvent = {
-      id: "",
-      occurredAt: new Date(e.occurredAt).toISOString(),
-      virtualDatabase: ctx.virtualDatabase,
-      credential: ctx.credential,
-      clientAddress: ctx.clientAddress,
-      applicationName: ctx.applicationName,
-      statement,
-      fingerprint,
-      kind: analysis?.kind ?? (e.sql.startsWith("-- FunctionCall") ? "call" : "other"),
-      tables: analysis?.tables ?? NO_TABLES,
-      decision,
-      rule,
-      backend: e.backend,
-      durationUs,
-      rows,
-      sqlstate,
-    };
-    const seq = ctx.recorder.record(event);
+    const kind = analysis?.kind ?? (e.sql.startsWith("-- FunctionCall") ? "call" : "other");
+    const n = normalizedOf(e.sql, analysis, kind);
+    // With literals kept, the text is this statement's own: its fragment cannot be shared.
+    const whatJson = ctx.policy.keepLiterals ? whatFragment(e.sql.trim(), n.fingerprint, kind, analysis?.tables ?? NO_TABLES) : n.json;
+    const seq = ctx.recorder.record(new RecordedEvent(e.occurredAt, this.whoJson, whatJson, decision, rule, e.backend, durationUs, rows, sqlstate));
     if (seq !== 0) this.lastSeq = seq;
   }
 }
 
-function normalizedOf(sql: string, analysis: StatementAnalysis | null): Normalized {
+function whatFragment(statement: string, fingerprint: string, kind: string, tables: readonly AuditTable[]): string {
+  const text = statement.length > MAX_STATEMENT_CHARS ? statement.slice(0, MAX_STATEMENT_CHARS - 1) + "…" : statement;
+  return JSON.stringify({ statement: text, fingerprint, kind, tables }).slice(1, -1);
+}
+
+function normalizedOf(sql: string, analysis: StatementAnalysis | null, kind: string): Normalized {
   if (analysis !== null) {
     const hit = normalizedByAnalysis.get(analysis);
     if (hit !== undefined) return hit;
   }
   const text = normalizeStatement(sql.trim());
-  const n = { text, fingerprint: statementFingerprint(text) };
+  const fingerprint = statementFingerprint(text);
+  const n = { text, fingerprint, json: whatFragment(text, fingerprint, kind, analysis?.tables ?? NO_TABLES) };
   // Only a parsed text: a failed analysis may be shared by texts that are not literal variants of each other.
   if (analysis !== null && analysis.error === null) normalizedByAnalysis.set(analysis, n);
   return n;

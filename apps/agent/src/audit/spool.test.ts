@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditEvent } from "./audit-event";
+import { RecordedEvent } from "./audit-event";
 import { AuditRecorder } from "./recorder";
 import { AuditSpool } from "./spool";
 
@@ -18,24 +18,7 @@ afterEach(() => {
 });
 
 const line = (i: number) => Buffer.from(`{"n":${i}}\n`);
-const event = (): AuditEvent => ({
-  id: "",
-  occurredAt: new Date().toISOString(),
-  virtualDatabase: "v",
-  credential: "c",
-  clientAddress: null,
-  applicationName: null,
-  statement: "SELECT $1",
-  fingerprint: "0000000000000000",
-  kind: "select",
-  tables: [],
-  decision: "allowed",
-  rule: null,
-  backend: "b",
-  durationUs: 1,
-  rows: 1,
-  sqlstate: null,
-});
+const event = () => new RecordedEvent(Date.now(), '"virtualDatabase":"v","credential":"c","clientAddress":null,"applicationName":null', '"statement":"SELECT $1","fingerprint":"0000000000000000","kind":"select","tables":[]', "allowed", null, "b", 1, 1, null);
 
 describe("AuditSpool", () => {
   it("appends, seals, hands segments out oldest first and deletes them once acknowledged", async () => {
