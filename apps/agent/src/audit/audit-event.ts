@@ -60,6 +60,10 @@ export class RecordedEvent {
   }
 }
 
+/** Names (rules, backends) and SQLSTATEs need no escaping; anything else goes through JSON.stringify. */
+const PLAIN = /^[\w.:-]*$/;
+
 function jsonOrNull(s: string | null): string {
-  return s === null ? "null" : JSON.stringify(s);
+  if (s === null) return "null";
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }

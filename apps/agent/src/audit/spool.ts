@@ -10,12 +10,16 @@ import { join } from "node:path";
 //
 // Durability: append() is a synchronous write(2) into the page cache, which survives the process being
 // killed (kill -9): the agent releases a statement's ReadyForQuery only after its event got here. Surviving a
-// machine crash needs fdatasync, which runs off the hot path, grouped: at most one in flight, covering every
-// append made before it started.
+// machine crash needs fdatasync, which runs off the hot path, grouped: at most one every SYNC_INTERVAL_MS, and
+// never back to back — a write(2) issued while an fdatasync of the same file runs can wait for it (measured
+// here on ext4: 3–4 µs per event with continuous syncing against ~1 µs without), and that write is on the hot
+// path. A machine crash can therefore lose up to ~SYNC_INTERVAL_MS of events; a process crash loses none.
 
 export const SEGMENT_MAX_EVENTS = 5_000;
 export const SEGMENT_MAX_BYTES = 4 * 1024 * 1024;
 const SEGMENT_SUFFIX = ".ndjson";
+/** Group commit period of fdatasync. */
+export const SYNC_INTERVAL_MS = 50;
 
 export interface SpoolOptions {
   dir: string;
@@ -41,8 +45,7 @@ export class AuditSpool {
   private current: OpenSegment | null = null;
   private nextSeq: number;
   private totalBytes = 0;
-  private syncing = false;
-  private syncAgain = false;
+  private syncTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly options: SpoolOptions,
@@ -179,19 +182,20 @@ export class AuditSpool {
     }
   }
 
-  /** Group commit: one fdatasync in flight at a time; appends made meanwhile are covered by the next one. */
+  /** Group commit: one fdatasync per SYNC_INTERVAL_MS at most, covering every append made before it started. */
   private syncSoon(): void {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return;
-    }
-    const seg = this.current;
-    if (seg === null) return;
-    this.syncing = true;
-    this.syncAgain = false;
-    fdatasync(seg.fd, () => {
-      this.syncing = false;
-      if (this.syncAgain) this.syncSoon();
-    });
+    if (this.syncTimer !== null) return;
+    this.syncTimer = setTimeout(() => {
+      const seg = this.current;
+      if (seg === null) {
+        this.syncTimer = null;
+        return;
+      }
+      // The next period starts when this sync is done, so that syncs never run back to back.
+      fdatasync(seg.fd, () => {
+        this.syncTimer = null;
+      });
+    }, SYNC_INTERVAL_MS);
+    this.syncTimer.unref();
   }
 }
