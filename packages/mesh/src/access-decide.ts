@@ -11,7 +11,8 @@ import type { AccessOperation, StatementKind } from "./schemas";
 //   `SET search_path` can move a name out from under a rule, whichever schemas hold a table of that name;
 // - `copy` and `call` never fall to the default: COPY, DO, EXECUTE of a prepared statement, CALL, LOAD and
 //   calls of dangerous functions run SQL or touch files the agent cannot see, so only a rule allowing them
-//   (operation `call`/`copy` or `all`, on a pattern that covers the function or pseudo-name) lets them pass.
+//   (operation `call`/`copy` or `all`, on a pattern that covers the function or pseudo-name) lets them pass —
+//   in a governed virtual database (see isGoverned); one with no rule and the default "allow" is a plain proxy.
 
 export interface FunctionRef {
   schema: string | null;
@@ -111,6 +112,9 @@ export interface StatementDecisionResult {
 /** Schemas an unqualified name may resolve to: every one ever set in the session (a superset is safe). */
 export type SearchPathCandidates = readonly string[];
 
+/** Names of what is not a function but is judged as a call (see AccessStatement.opaque). */
+export const PSEUDO_CALLS: ReadonlySet<string> = new Set(["do", "execute", "load", "copy_file", "copy_program", "set_role", "function_call"]);
+
 /** Call/copy need an explicit rule; everything else may fall to the default. */
 const EXPLICIT_OPERATIONS: ReadonlySet<string> = new Set(["call", "copy"]);
 
@@ -123,9 +127,18 @@ function findRule(rules: readonly AccessRuleForEvaluation[], credential: string,
   return undefined;
 }
 
+/**
+ * A virtual database with no access rule and the default "allow" is not governed: a plain proxy, where COPY,
+ * DO and every function work as on PostgreSQL. The first rule (or the default "deny") turns governance on.
+ */
+export function isGoverned(policy: AccessPolicy): boolean {
+  return policy.rules.length > 0 || policy.defaultEffect === "DENY";
+}
+
 function judge(policy: AccessPolicy, credential: string, schema: string, name: string, operation: string): DecidedTable {
   const rule = findRule(policy.rules, credential, operation, schema, name);
-  const allowed = rule ? rule.effect === "ALLOW" : !EXPLICIT_OPERATIONS.has(operation) && policy.defaultEffect === "ALLOW";
+  const explicit = EXPLICIT_OPERATIONS.has(operation) && isGoverned(policy);
+  const allowed = rule ? rule.effect === "ALLOW" : !explicit && policy.defaultEffect === "ALLOW";
   return { schema, name, operation, allowed, rule: rule?.name ?? null };
 }
 
@@ -206,7 +219,12 @@ export function decideStatements(input: {
         if (st.kind === "copy" && t.operation !== "copy") decided.push(judge(policy, credential, schema, t.name, "copy"));
       }
     }
-    for (const fn of st.opaque) decided.push(judge(policy, credential, fn.schema ?? "", fn.name, "call"));
+    for (const fn of st.opaque) {
+      if (fn.schema !== null) decided.push(judge(policy, credential, fn.schema, fn.name, "call"));
+      else if (PSEUDO_CALLS.has(fn.name)) decided.push(judge(policy, credential, "", fn.name, "call"));
+      // An unqualified procedure resolves like a table: it must be allowed in every schema it may live in.
+      else for (const schema of path) decided.push(judge(policy, credential, schema, fn.name, "call"));
+    }
     for (const fn of st.functions) {
       if (isDangerous(policy, fn)) decided.push(judge(policy, credential, fn.schema ?? "pg_catalog", fn.name, "call"));
     }

@@ -77,6 +77,7 @@ export const SqlState = {
   InvalidCatalogName: "3D000",
   InsufficientPrivilege: "42501",
   DuplicatePreparedStatement: "42P05",
+  InvalidSqlStatementName: "26000",
   TooManyConnections: "53300",
   ConfigurationLimitExceeded: "53400",
   AdminShutdown: "57P01",

@@ -4,6 +4,9 @@ import type { Logger } from "pino";
 import type { BackendRuntime, Role, RuntimeSnapshot, VirtualDatabaseRuntime } from "../config/snapshot";
 import type { AuditPipeline } from "../audit/audit-pipeline";
 import type { SessionAudit } from "../audit/session-audit";
+import { credentialAccess, SessionAccess } from "../governance/access";
+import { type SessionRateLimits, sessionRateLimits } from "../governance/rate-limits";
+import { SQLSTATE_RATE_LIMITED, SQLSTATE_SYNTAX_ERROR, type StatementDecision } from "../governance/statement-decision";
 import type { AgentMetrics } from "../metrics";
 import type { BackendSink } from "../pg/backend-scanner";
 import { errorResponse } from "../pg/errors";
@@ -156,6 +159,18 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private readonly statements = new Map<string, PreparedStatement>();
   private lastUnnamedSql = "";
   private lastUnnamedAnalysis: StatementAnalysis | null = null;
+  /** The last unnamed Parse was refused: a Bind of the unnamed statement fails too. */
+  private lastUnnamedRefused = false;
+
+  /** Access rules for this credential, and the search path they resolve unqualified names against. */
+  private readonly access: SessionAccess;
+  /** Statements per second (null: the virtual database sets no limit). */
+  private readonly limits: SessionRateLimits | null;
+  /**
+   * The verdict on the text being handled (Query, Parse, Bind of a prepared statement, FunctionCall), set
+   * before it is forwarded or refused; what the SQL audit reads. See governance/statement-decision.ts.
+   */
+  decision: StatementDecision | null = null;
 
   private closing: { code: string; message: string; waitForTransaction: boolean } | null = null;
   /** The client sent Terminate. */
@@ -191,6 +206,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.rewrite = init.vdb.mode === "transaction";
     this.pinned = init.vdb.mode === "session";
     this.reader = new FrameReader(deps.maxMessageBytes);
+    this.access = new SessionAccess(credentialAccess(init.vdb, init.credential));
+    this.limits = sessionRateLimits(init.vdb, init.credential);
     const keys = deps.cancels.issue();
     this.processId = keys.processId;
     this.secretKey = keys.secretKey;
@@ -339,9 +356,13 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (slot !== OK) return slot === WAIT ? false : this.refuse(true);
     const step = this.ensureServer(this.routeOf(analysis, sql));
     if (step !== OK) return step === WAIT ? false : this.refuse(true);
+    // Counted once the statement really goes (a message that waited is handled again).
+    // A lone BEGIN/COMMIT/ROLLBACK is not counted ("BEGIN; SELECT …" is: only a whole text of transaction control is free).
+    if ((analysis.transaction === null || analysis.statements > 1) && this.rateLimited(analysis.statements)) return this.refuse(true);
     this.commitSlot();
     if (analysis.setsSessionState) this.pin();
     if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
+    this.access.forwarded(analysis, this.txStatus === TxStatus.Idle && analysis.statements === 1);
     this.forwardCurrent();
     this.audit?.sentQuery(sql, analysis, (this.serverBackend as BackendRuntime).name);
     this.sentSync();
@@ -358,8 +379,11 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const sql = buf.toString("utf8", nameEnd + 1, sqlEnd);
     const analysis = this.deps.analyzer.analyze(sql);
     this.audit?.consider(sql, analysis);
-    if (this.denied(analysis, sql)) return this.refuse(false);
     const named = nameEnd > nameStart;
+    if (this.denied(analysis, sql)) {
+      if (!named) this.forgetUnnamed(true);
+      return this.refuse(false);
+    }
     const name = named ? buf.toString("utf8", nameStart, nameEnd) : "";
     if (named && this.rewrite && this.statements.has(name)) {
       this.refusal = { code: SqlState.DuplicatePreparedStatement, message: `prepared statement "${name}" already exists` };
@@ -369,10 +393,12 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     if (analysis.setsSessionState) this.pin();
     this.openCycle();
+    this.access.forwarded(analysis, false);
     const server = this.server as ServerConnection;
     if (!named) {
       this.lastUnnamedSql = sql;
       this.lastUnnamedAnalysis = analysis;
+      this.lastUnnamedRefused = false;
     }
     if (!named || !this.rewrite) {
       if (named) this.statements.set(name, new PreparedStatement(name, name, sql, analysis, EMPTY));
@@ -417,12 +443,19 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       analysis = stmt?.analysis ?? null;
     }
     this.audit?.bound(buf, portalStart, portalEnd, sql, analysis);
+    if (stmt === undefined && stmtEnd === portalEnd + 1 && this.lastUnnamedRefused) {
+      this.refusal = { code: SqlState.InvalidSqlStatementName, message: "unnamed prepared statement does not exist (dbmesh refused its Parse)", denied: true };
+      return this.refuse(false);
+    }
+    // Checked again: a search path set since the Parse changes what its names mean (PostgreSQL re-plans).
+    if (analysis !== null && this.accessDenied(analysis)) return this.refuse(false);
     if (analysis !== null) {
       const slot = this.takeSlot(analysis, sql);
       if (slot !== OK) return slot === WAIT ? false : this.refuse(false);
     }
     const step = this.ensureServer(this.routeOf(analysis, sql));
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
+    if (analysis?.transaction == null && this.rateLimited(1)) return this.refuse(false);
     this.commitSlot();
     this.openCycle();
     const server = this.server as ServerConnection;
@@ -503,8 +536,16 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   }
 
   private onFunctionCall(): boolean {
+    // A function named by OID only: allowed only by a rule allowing `call` on "function_call" (see governance/access.ts).
+    const decision = this.access.access.functionCall;
+    this.decision = decision;
+    if (!decision.allowed) {
+      this.refuseByDecision(decision);
+      return this.refuse(true);
+    }
     const step = this.ensureServer("primary");
     if (step !== OK) return step === WAIT ? false : this.refuse(true);
+    if (this.rateLimited(1)) return this.refuse(true);
     if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
     this.forwardCurrent();
     this.audit?.sentFunctionCall(this.reader.buf.readInt32BE(this.reader.start + 5), (this.serverBackend as BackendRuntime).name);
@@ -526,6 +567,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private sentSync(): void {
     (this.server as ServerConnection).tracker.sentSync();
     this.audit?.sentSync();
+    this.access.sentSync();
     this.pendingSyncs++;
     this.syncStarts.push(this.cycleStartedAt);
     this.cycleStartedAt = 0;
@@ -563,11 +605,50 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       this.refusal = {
         code: SqlState.InsufficientPrivilege,
         message: `statement refused by circuit break "${rule.name}" of virtual database "${this.virtualDatabase}"`,
+        rule: rule.name,
+        denied: true,
       };
       this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: rule.name, reason: "circuit_break" });
       return true;
     }
-    return false;
+    return this.accessDenied(analysis);
+  }
+
+  /** Access rules (and texts that do not parse: fail closed). Sets the decision, and the refusal when denied. */
+  private accessDenied(analysis: StatementAnalysis): boolean {
+    const decision = this.access.decide(analysis);
+    this.decision = decision;
+    if (decision.allowed) return false;
+    this.refuseByDecision(decision);
+    return true;
+  }
+
+  private refuseByDecision(decision: StatementDecision): void {
+    this.refusal = { code: decision.sqlstate as string, message: decision.reason, rule: decision.rule, denied: true };
+    const reason = decision.sqlstate === SQLSTATE_SYNTAX_ERROR ? "syntax" : "access";
+    this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: decision.rule ?? "", reason });
+  }
+
+  /** Statements per second per credential and per virtual database: sets the refusal and returns true when over. */
+  private rateLimited(statements: number): boolean {
+    // Transaction control is never limited (callers check): a client must always be able to end a transaction.
+    const limits = this.limits;
+    if (limits === null) return false;
+    const hit = limits.take(statements > 0 ? statements : 1);
+    if (hit === null) return false;
+    const who = hit.scope === "per credential" ? ` for credential "${this.credential}"` : "";
+    const message = `rate limit of virtual database "${this.virtualDatabase}" reached: at most ${hit.rate} statements per second ${hit.scope}${who}; retry shortly`;
+    this.refusal = { code: SQLSTATE_RATE_LIMITED, message, rule: null, denied: true };
+    this.decision = { kind: this.decision?.kind ?? "other", tables: this.decision?.tables ?? [], allowed: false, rule: null, reason: message, sqlstate: SQLSTATE_RATE_LIMITED };
+    this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: "", reason: "rate_limit" });
+    return true;
+  }
+
+  /** After a refused unnamed Parse the server's unnamed statement is gone (or the agent's refusal): never Bind an older one. */
+  private forgetUnnamed(refused: boolean): void {
+    this.lastUnnamedSql = "";
+    this.lastUnnamedAnalysis = null;
+    this.lastUnnamedRefused = refused;
   }
 
   private takeSlot(analysis: StatementAnalysis, sql: string): Step {
@@ -582,9 +663,12 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       }
       const limit = control.rule;
       const refuse = (waitedMs: number) => {
+        // 53300 (too many at once); 53400 is the rate limit's.
         this.refusal = {
-          code: SqlState.ConfigurationLimitExceeded,
+          code: SqlState.TooManyConnections,
           message: `concurrency limit of rule "${limit.name}" of virtual database "${this.virtualDatabase}" reached: ${limit.maxConcurrency} matching statements already running; waited ${waitedMs} ms`,
+          rule: limit.name,
+          denied: true,
         };
         this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: limit.name, reason: "concurrency" });
       };
@@ -937,6 +1021,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       case Backend.ErrorResponse:
         this.deps.metrics.totals.errors++;
         this.audit?.onResult(type, length, buf, pos);
+        this.access.onError();
         if (this.movingToPrimary && this.pendingSyncs === 1) this.movedCycleFailed = true;
         return false;
       default:
@@ -961,6 +1046,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     server.txStatus = status;
     server.tracker.ready();
     this.audit?.onReady();
+    this.access.onReady(status);
     if (this.pendingSyncs > 0) this.pendingSyncs--;
     const started = this.syncStarts.shift();
     if (started !== undefined) {
