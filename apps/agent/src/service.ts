@@ -42,7 +42,7 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
           stateDir,
           maxSpoolBytes: env.DBMESH_AGENT_AUDIT_SPOOL_MAX_BYTES,
           maxBufferedEvents: env.DBMESH_AGENT_AUDIT_BUFFER_EVENTS,
-          post: (body) => api.postAudit(body),
+          post: (body, signal) => api.postAudit(body, signal),
           log,
         });
   if (audit === null) log.info("SQL audit is off: it needs a console (DBMESH_API_URL) to send events to");

@@ -17,7 +17,7 @@ export interface AuditPipelineOptions {
   stateDir: string;
   maxSpoolBytes: number;
   maxBufferedEvents: number;
-  post: (body: string) => Promise<AuditPostResult>;
+  post: (body: string, signal: AbortSignal) => Promise<AuditPostResult>;
   log: Logger;
   /** How old the open segment may get before it is sealed and sent (ms). */
   sealAfterMs?: number;
@@ -84,9 +84,15 @@ export class AuditPipeline {
     this.sender.start();
   }
 
-  /** Writes what is pending, seals the open segment and stops shipping (what is left is sent after a restart). */
-  async stop(): Promise<void> {
+  /**
+   * Writes what is pending, seals the open segment, gives the sender up to `drainMs` to ship what is spooled,
+   * then stops shipping (what is left is sent after a restart).
+   */
+  async stop(drainMs = 2_000): Promise<void> {
     this.recorder.close();
+    if (this.spool.sealIfDue(Number.POSITIVE_INFINITY)) this.sender.wake();
+    const deadline = Date.now() + drainMs;
+    while (this.spool.pendingSegments > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await this.sender.stop();
     await this.spool.close();
   }

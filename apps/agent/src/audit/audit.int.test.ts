@@ -36,7 +36,7 @@ beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "dbmesh-audit-it-"));
   const log = pino({ level: process.env.AGENT_TEST_LOG ?? "silent" });
   const api = new AgentApiClient({ baseUrl: stub.url, token: TOKEN, userAgent: "test" });
-  const audit = new AuditPipeline({ stateDir, maxSpoolBytes: 64 << 20, maxBufferedEvents: 100_000, post: (b) => api.postAudit(b), log, sealAfterMs: 50 });
+  const audit = new AuditPipeline({ stateDir, maxSpoolBytes: 64 << 20, maxBufferedEvents: 100_000, post: (b, signal) => api.postAudit(b, signal), log, sealAfterMs: 50 });
   const strategy = { circuitBreaks: [{ name: "no-drop", regex: ["^\\s*drop\\b"], statementKinds: [] }] };
   const backends = [{ name: "pg-main", database: DB }];
   agent = await startTestAgent(

@@ -12,7 +12,7 @@ export type AuditPostResult = { ok: true; accepted: number } | { ok: false; stat
 
 export interface AuditSenderOptions {
   spool: AuditSpool;
-  post: (body: string) => Promise<AuditPostResult>;
+  post: (body: string, signal: AbortSignal) => Promise<AuditPostResult>;
   log: Logger;
   onSent: (events: number) => void;
   onRejected: (events: number) => void;
@@ -29,6 +29,8 @@ export class AuditSender {
   private wakeUp: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
+  /** Aborts a request in flight when the sender stops (a hung console must not hold up shutdown). */
+  private readonly aborter = new AbortController();
   /** Last error, for logs and tests. */
   lastError: string | null = null;
 
@@ -42,6 +44,7 @@ export class AuditSender {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.aborter.abort();
     this.wake();
     await this.loop;
   }
@@ -56,6 +59,7 @@ export class AuditSender {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
       this.wakeUp = resolve;
       this.timer = setTimeout(() => this.wake(), ms);
@@ -102,7 +106,7 @@ export class AuditSender {
       await spool.remove(name);
       return true;
     }
-    const result = await this.options.post(`{"events":[${lines.join(",")}]}`);
+    const result = await this.options.post(`{"events":[${lines.join(",")}]}`, this.aborter.signal);
     if (result.ok) {
       await spool.remove(name);
       this.options.onSent(lines.length);
@@ -118,7 +122,7 @@ export class AuditSender {
         return false;
       }
     });
-    const again = valid.length === 0 ? null : await this.options.post(`{"events":[${valid.join(",")}]}`);
+    const again = valid.length === 0 ? null : await this.options.post(`{"events":[${valid.join(",")}]}`, this.aborter.signal);
     if (again !== null && !again.ok && again.status !== 400) return false;
     if (again?.ok) this.options.onSent(valid.length);
     const rejected = again?.ok ? lines.length - valid.length : lines.length;

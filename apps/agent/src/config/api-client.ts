@@ -62,14 +62,14 @@ export class AgentApiClient {
   }
 
   /** POST /api/agent/v1/audit with an already serialized batch; 2xx is the acknowledgement. */
-  async postAudit(body: string): Promise<AuditPostResult> {
+  async postAudit(body: string, signal?: AbortSignal): Promise<AuditPostResult> {
     const url = this.url("/api/agent/v1/audit");
     try {
       const res = await fetch(url, {
         method: "POST",
         headers: this.headers({ "content-type": "application/json", accept: "application/json" }),
         body,
-        signal: AbortSignal.timeout(60_000),
+        signal: signal === undefined ? AbortSignal.timeout(60_000) : AbortSignal.any([AbortSignal.timeout(60_000), signal]),
       });
       if (res.status < 200 || res.status > 299) return { ok: false, status: res.status, message: `POST ${url.pathname} answered ${res.status}: ${await errorText(res)}` };
       const json = (await res.json().catch(() => ({}))) as { accepted?: unknown };
