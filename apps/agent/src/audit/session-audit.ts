@@ -132,12 +132,17 @@ export class SessionAudit {
     this.push(portal?.sql ?? "", analysis, backend, rule, Date.now(), performance.now(), this.sentCycles + 1, auditsAllowed(this.ctx.policy, analysis));
   }
 
-  /** A FunctionCall (the fast-path interface) of function `oid` went to the server. */
-  sentFunctionCall(oid: number, backend: string): void {
+  /** A FunctionCall (the fast-path interface) of function `oid` is being handled (what a refusal is about). */
+  considerFunctionCall(oid: number): void {
     this.currentSql = `-- FunctionCall: function oid ${oid}`;
     this.currentAnalysis = null;
+  }
+
+  /** A FunctionCall of function `oid` went to the server. */
+  sentFunctionCall(oid: number, backend: string, rule: string | null = null): void {
+    this.considerFunctionCall(oid);
     if (!this.recordsAllowed) return;
-    this.push(this.currentSql, null, backend, null, Date.now(), performance.now(), this.sentCycles + 1, auditsAllowed(this.ctx.policy, null));
+    this.push(this.currentSql, null, backend, rule, Date.now(), performance.now(), this.sentCycles + 1, auditsAllowed(this.ctx.policy, null));
   }
 
   /** A message the server answers with ReadyForQuery went out (Query, Sync, FunctionCall). */

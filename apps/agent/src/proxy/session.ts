@@ -364,7 +364,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
     this.access.forwarded(analysis, this.txStatus === TxStatus.Idle && analysis.statements === 1);
     this.forwardCurrent();
-    this.audit?.sentQuery(sql, analysis, (this.serverBackend as BackendRuntime).name);
+    this.audit?.sentQuery(sql, analysis, (this.serverBackend as BackendRuntime).name, this.decision?.rule ?? null);
     this.sentSync();
     return true;
   }
@@ -496,7 +496,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     this.openCycle();
     this.forwardCurrent();
-    this.audit?.sentExecute(this.reader.buf, this.reader.start + 5, this.reader.end, (this.serverBackend as BackendRuntime).name);
+    this.audit?.sentExecute(this.reader.buf, this.reader.start + 5, this.reader.end, (this.serverBackend as BackendRuntime).name, this.decision?.rule ?? null);
     return true;
   }
 
@@ -539,6 +539,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     // A function named by OID only: allowed only by a rule allowing `call` on "function_call" (see governance/access.ts).
     const decision = this.access.access.functionCall;
     this.decision = decision;
+    this.audit?.considerFunctionCall(this.reader.buf.readInt32BE(this.reader.start + 5));
     if (!decision.allowed) {
       this.refuseByDecision(decision);
       return this.refuse(true);
@@ -548,7 +549,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (this.rateLimited(1)) return this.refuse(true);
     if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
     this.forwardCurrent();
-    this.audit?.sentFunctionCall(this.reader.buf.readInt32BE(this.reader.start + 5), (this.serverBackend as BackendRuntime).name);
+    this.audit?.sentFunctionCall(this.reader.buf.readInt32BE(this.reader.start + 5), (this.serverBackend as BackendRuntime).name, decision.rule);
     this.sentSync();
     return true;
   }

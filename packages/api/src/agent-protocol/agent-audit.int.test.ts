@@ -218,7 +218,7 @@ function startLoad(agentOf: () => AgentProcess, database: string, clients: numbe
 beforeAll(async () => {
   await adminQuery(`DROP DATABASE IF EXISTS ${BACKEND_DB} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${BACKEND_DB}`);
-  await adminQuery("CREATE TABLE t (id int PRIMARY KEY, v text); CREATE TABLE load (tag int, client int, i int)", BACKEND_DB);
+  await adminQuery("CREATE TABLE t (id int PRIMARY KEY, v text); CREATE TABLE load (tag int, client int, i int); CREATE TABLE secrets (k text)", BACKEND_DB);
   h = await createHarness();
   dba = await h.as("DBA");
   protocol = new AgentProtocol({ db: h.tdb.db, env: h.env, log: logger });
@@ -228,6 +228,8 @@ beforeAll(async () => {
   await dba.endpoint.create({ name: "pg-audit", environment: "dev", host: "127.0.0.1", port: 5432, database: BACKEND_DB, username: "postgres", password: "unused-trust" });
   await dba.trafficStrategy.create({ name: "guarded", circuitBreaks: [{ name: "no-drop", regex: ["^\\s*drop\\b"], statementKinds: [] }] });
   await dba.virtualDatabase.create({ name: "shop", environment: "dev", backends: ["pg-audit"], trafficStrategy: "guarded" });
+  await dba.accessRule.create({ name: "app-tables", virtualDatabase: "shop", credential: null, operations: ["all"], tables: ["public.t"], effect: "ALLOW" });
+  await dba.accessRule.create({ name: "no-secrets", virtualDatabase: "shop", credential: null, operations: ["all"], tables: ["public.secrets"], effect: "DENY" });
   // Literal values kept: every statement of the load tests is its own text, so each can be found exactly.
   await dba.virtualDatabase.create({ name: "traced", environment: "dev", backends: ["pg-audit"], audit: { mode: "all", keepLiterals: true } });
   cred = await dba.credential.create({ name: "audit_app", virtualDatabases: ["shop", "traced"] });
@@ -259,23 +261,26 @@ describe("the agent's SQL audit trail, through the real API", () => {
     await c.query({ name: "all-rows", text: "SELECT * FROM t ORDER BY id", values: [] });
     await c.query("BEGIN; DELETE FROM t WHERE id = 3; COMMIT");
     await expect(c.query("DROP TABLE t")).rejects.toMatchObject({ code: "42501" });
+    await expect(c.query("SELECT k FROM secrets WHERE k = 'x'")).rejects.toMatchObject({ code: "42501" });
     await expect(c.query("SELECT * FROM missing")).rejects.toMatchObject({ code: "42P01" });
     await expect(c.query("INSERT INTO t VALUES (1, 'dup')")).rejects.toMatchObject({ code: "23505" });
     await c.query("SELECT count(*) FROM t");
     await c.end();
 
     const expected = [
-      { statement: "INSERT INTO t VALUES ($1, $2), ($3, $4), ($5, $6)", kind: "insert", decision: "allowed", rule: null, rowCount: 3n, sqlstate: null },
-      { statement: "UPDATE t SET v = $1 WHERE id > $2", kind: "update", decision: "allowed", rule: null, rowCount: 2n, sqlstate: null },
-      { statement: "SELECT v FROM t WHERE id = $1", kind: "select", decision: "allowed", rule: null, rowCount: 1n, sqlstate: null },
-      { statement: "SELECT * FROM t ORDER BY id", kind: "select", decision: "allowed", rule: null, rowCount: 3n, sqlstate: null },
-      { statement: "BEGIN", kind: "transaction", decision: "allowed", rule: null, rowCount: null, sqlstate: null },
-      { statement: "DELETE FROM t WHERE id = $1", kind: "delete", decision: "allowed", rule: null, rowCount: 1n, sqlstate: null },
-      { statement: "COMMIT", kind: "transaction", decision: "allowed", rule: null, rowCount: null, sqlstate: null },
+      { statement: "INSERT INTO t VALUES ($1, $2), ($3, $4), ($5, $6)", kind: "insert", decision: "allowed", rule: "app-tables", rowCount: 3n, sqlstate: null },
+      { statement: "UPDATE t SET v = $1 WHERE id > $2", kind: "update", decision: "allowed", rule: "app-tables", rowCount: 2n, sqlstate: null },
+      { statement: "SELECT v FROM t WHERE id = $1", kind: "select", decision: "allowed", rule: "app-tables", rowCount: 1n, sqlstate: null },
+      { statement: "SELECT * FROM t ORDER BY id", kind: "select", decision: "allowed", rule: "app-tables", rowCount: 3n, sqlstate: null },
+      // One Query text, one access decision: its rule goes with each of its statements.
+      { statement: "BEGIN", kind: "transaction", decision: "allowed", rule: "app-tables", rowCount: null, sqlstate: null },
+      { statement: "DELETE FROM t WHERE id = $1", kind: "delete", decision: "allowed", rule: "app-tables", rowCount: 1n, sqlstate: null },
+      { statement: "COMMIT", kind: "transaction", decision: "allowed", rule: "app-tables", rowCount: null, sqlstate: null },
       { statement: "DROP TABLE t", kind: "ddl", decision: "denied", rule: "no-drop", rowCount: null, sqlstate: "42501" },
+      { statement: "SELECT k FROM secrets WHERE k = $1", kind: "select", decision: "denied", rule: "no-secrets", rowCount: null, sqlstate: "42501" },
       { statement: "SELECT * FROM missing", kind: "select", decision: "allowed", rule: null, rowCount: null, sqlstate: "42P01" },
-      { statement: "INSERT INTO t VALUES ($1, $2)", kind: "insert", decision: "allowed", rule: null, rowCount: null, sqlstate: "23505" },
-      { statement: "SELECT count(*) FROM t", kind: "select", decision: "allowed", rule: null, rowCount: 1n, sqlstate: null },
+      { statement: "INSERT INTO t VALUES ($1, $2)", kind: "insert", decision: "allowed", rule: "app-tables", rowCount: null, sqlstate: "23505" },
+      { statement: "SELECT count(*) FROM t", kind: "select", decision: "allowed", rule: "app-tables", rowCount: 1n, sqlstate: null },
     ];
     const rows = async () =>
       h.tdb.db.sqlAuditEvent.findMany({
