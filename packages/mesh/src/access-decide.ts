@@ -163,8 +163,8 @@ export function expandSearchPath(schemas: readonly string[], userSchemas: readon
   const out: string[] = [];
   for (const raw of schemas) {
     const schema = raw.trim();
-    // pg_catalog holds only system objects (no user can create tables there), and pg_temp is the session's
-    // own temporary schema: a name resolved there reaches nothing a rule protects.
+    // pg_catalog is handled where names resolve (only pg_* names live there; see decideStatements), and
+    // pg_temp is the session's own temporary schema: a name resolved there reaches nothing a rule protects.
     if (schema === "" || schema === "pg_catalog" || schema === "pg_temp" || schema.startsWith("pg_temp_")) continue;
     const names = schema === "$user" ? userSchemas : [schema];
     for (const n of names) if (!out.includes(n)) out.push(n);
@@ -212,7 +212,9 @@ export function decideStatements(input: {
         const reason = `${t.operation} on ${t.name} is refused: the session's search_path was set in a way the agent cannot follow (set_config with computed arguments), so this name could resolve to any schema; qualify it with its schema`;
         return { allowed: false, rule: null, tables: decided, reason, refusedStatement: i };
       }
-      const schemas = t.schema !== null ? [t.schema] : path;
+      // PostgreSQL searches pg_catalog before the path (unless the path names it later), and every relation
+      // there is named pg_*: such a name may be a system catalog, whatever the path says.
+      const schemas = t.schema !== null ? [t.schema] : t.name.startsWith("pg_") ? ["pg_catalog", ...path] : path;
       for (const schema of schemas) {
         decided.push(judge(policy, credential, schema, t.name, t.operation));
         // COPY (query) TO …: the query's tables leave the database through COPY, which needs its own allowance.

@@ -35,6 +35,7 @@ const config = buildConfig({
         { name: "deny-audit", effect: "DENY", operations: ["all"], tables: ["audit.*"] },
         // Credential rules come before rules for everyone (see access-rule-order.ts): this one must name app to beat app-write.
         { name: "deny-secrets", credential: "app", effect: "DENY", operations: ["all"], tables: ["public.secrets"] },
+        { name: "deny-shadow", effect: "DENY", operations: ["all"], tables: ["pg_catalog.pg_shadow", "pg_catalog.pg_authid"] },
         { name: "app-write", credential: "app", effect: "ALLOW", operations: ["insert", "update", "delete"], tables: ["public.*"] },
         { name: "app-copy-orders", credential: "app", effect: "ALLOW", operations: ["copy"], tables: ["public.orders"] },
         { name: "app-call-bump", credential: "app", effect: "ALLOW", operations: ["call"], tables: ["public.bump"] },
@@ -146,6 +147,10 @@ const CASES: Case[] = [
   { sql: "SET SESSION AUTHORIZATION postgres", tables: ["call:.set_role"], expect: deny(null) },
   // A search path set earlier in the same text moves the names after it.
   { sql: "SET search_path = audit, public; SELECT * FROM login_history", tables: ["select:audit.login_history", "select:public.login_history"], expect: deny("deny-audit") },
+  // System catalogs: an unqualified pg_* name may resolve to pg_catalog, which PostgreSQL searches first.
+  { sql: "SELECT count(*) FROM pg_class", tables: ["select:pg_catalog.pg_class", "select:public.pg_class"], expect: allow("read-all") },
+  { sql: "SELECT passwd FROM pg_shadow", tables: ["select:pg_catalog.pg_shadow", "select:public.pg_shadow"], expect: deny("deny-shadow") },
+  { sql: "SELECT rolpassword FROM pg_catalog.pg_authid", tables: ["select:pg_catalog.pg_authid"], expect: deny("deny-shadow") },
   // Fail closed.
   { sql: "SELEC * FRM orders", tables: [], expect: deny(null, "42601") },
 ];
