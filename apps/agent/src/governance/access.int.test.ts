@@ -147,6 +147,10 @@ const CASES: Case[] = [
   { sql: "SET SESSION AUTHORIZATION postgres", tables: ["call:.set_role"], expect: deny(null) },
   // A search path set earlier in the same text moves the names after it.
   { sql: "SET search_path = audit, public; SELECT * FROM login_history", tables: ["select:audit.login_history", "select:public.login_history"], expect: deny("deny-audit") },
+  { sql: "SET SCHEMA 'audit'; SELECT count(*) FROM login_history", tables: ["select:audit.login_history", "select:public.login_history"], expect: deny("deny-audit") },
+  { sql: "TABLE audit.login_history", tables: ["select:audit.login_history"], expect: deny("deny-audit") },
+  { sql: "SET LOCAL ROLE postgres", tables: ["call:.set_role"], expect: deny(null) },
+  { sql: "RESET ROLE", tables: [], expect: allow(null) },
   // System catalogs: an unqualified pg_* name may resolve to pg_catalog, which PostgreSQL searches first.
   { sql: "SELECT count(*) FROM pg_class", tables: ["select:pg_catalog.pg_class", "select:public.pg_class"], expect: allow("read-all") },
   { sql: "SELECT passwd FROM pg_shadow", tables: ["select:pg_catalog.pg_shadow", "select:public.pg_shadow"], expect: deny("deny-shadow") },
