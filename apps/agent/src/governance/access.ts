@@ -110,6 +110,8 @@ export function credentialAccess(vdb: VirtualDatabaseRuntime, credential: string
 export class SessionAccess {
   /** null: the default search path (decisions come from the shared cache). */
   private candidates: SearchPathCandidates | null = null;
+  /** Decisions on `candidates`, while they stay as they are. */
+  private own = new WeakMap<StatementAnalysis, StatementDecision>();
   private sent = 0;
   private answered = 0;
   private errorInCycle = false;
@@ -119,7 +121,19 @@ export class SessionAccess {
   constructor(readonly access: CredentialAccess) {}
 
   decide(analysis: StatementAnalysis): StatementDecision {
-    return this.candidates === null ? this.access.decide(analysis) : this.access.decideWith(analysis, this.candidates);
+    if (this.candidates === null) return this.access.decide(analysis);
+    let d = this.own.get(analysis);
+    if (d === undefined) {
+      d = this.access.decideWith(analysis, this.candidates);
+      this.own.set(analysis, d);
+    }
+    return d;
+  }
+
+  private setCandidates(next: SearchPathCandidates | null): void {
+    if (next === this.candidates) return;
+    this.candidates = next;
+    this.own = new WeakMap();
   }
 
   /**
@@ -132,7 +146,8 @@ export class SessionAccess {
     for (const p of parts) if (p.settings.length > 0) settings = settings === null ? p.settings : [...settings, ...p.settings];
     if (settings === null) return;
     const current = this.candidates ?? DEFAULT_SEARCH_PATH;
-    this.candidates = widenSearchPath(current, settings, this.access.userSchemas);
+    const widened = widenSearchPath(current, settings, this.access.userSchemas);
+    if (widened !== current) this.setCandidates(widened);
     const only = parts.length === 1 && settings.length === 1 ? settings[0]! : null;
     if (alone && only !== null && only.kind === "search_path" && !only.local) {
       // Sent before sentSync(): its ReadyForQuery is the next one counted.
@@ -158,7 +173,7 @@ export class SessionAccess {
       this.confirm = null;
       // 0x49 'I': idle, the SET's transaction committed.
       if (this.answered === c.at && !this.errorInCycle && status === 0x49) {
-        this.candidates = sameAsDefault(c.path) ? null : c.path;
+        this.setCandidates(sameAsDefault(c.path) ? null : c.path);
       }
     }
     this.errorInCycle = false;
