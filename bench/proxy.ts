@@ -138,7 +138,7 @@ function benchConfig(governed: boolean) {
       trafficStrategies: [strategy],
       virtualDatabases: [vdb],
       accessRules: governed
-        ? [{ name: "bench-read", virtualDatabase: DB, credential: CRED, operations: ["select"], tables: ["public.pgbench_*"], effect: "ALLOW", description: "" }]
+        ? [{ name: "bench-read", virtualDatabase: DB, credential: CRED, operations: ["select"], tables: ["public.pgbench_*", "pg_catalog.*"], effect: "ALLOW", description: "" }]
         : [],
     },
     credentials: [{ name: CRED, scramVerifier: scramVerifier(CRED_PASSWORD), virtualDatabases: [DB] }],

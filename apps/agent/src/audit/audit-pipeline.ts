@@ -17,7 +17,7 @@ export interface AuditPipelineOptions {
   stateDir: string;
   maxSpoolBytes: number;
   maxBufferedEvents: number;
-  post: (body: string, signal: AbortSignal) => Promise<AuditPostResult>;
+  post: (body: Buffer | string, signal: AbortSignal) => Promise<AuditPostResult>;
   log: Logger;
   /** How old the open segment may get before it is sealed and sent (ms). */
   sealAfterMs?: number;

@@ -10,9 +10,29 @@ import type { AuditSpool } from "./spool";
 
 export type AuditPostResult = { ok: true; accepted: number } | { ok: false; status: number | null; message: string };
 
+const OPEN = Buffer.from('{"events":[');
+const CLOSE = Buffer.from("]}");
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
+
+/**
+ * The request body for a segment, built on its bytes: a line is one JSON object with no raw newline (JSON
+ * escapes them), so turning the newlines between lines into commas makes the array. Returns the event count.
+ */
+export function batchBody(segment: Buffer): { body: Buffer; events: number } {
+  let end = segment.length;
+  while (end > 0 && segment[end - 1] === NEWLINE) end--;
+  let events = end > 0 ? 1 : 0;
+  for (let i = segment.indexOf(NEWLINE); i !== -1 && i < end; i = segment.indexOf(NEWLINE, i + 1)) {
+    segment[i] = COMMA;
+    events++;
+  }
+  return { body: Buffer.concat([OPEN, segment.subarray(0, end), CLOSE]), events };
+}
+
 export interface AuditSenderOptions {
   spool: AuditSpool;
-  post: (body: string, signal: AbortSignal) => Promise<AuditPostResult>;
+  post: (body: Buffer | string, signal: AbortSignal) => Promise<AuditPostResult>;
   log: Logger;
   onSent: (events: number) => void;
   onRejected: (events: number) => void;
@@ -100,20 +120,21 @@ export class AuditSender {
   /** True when the segment is acknowledged (and deleted) or set aside; false to retry later. */
   private async sendSegment(name: string): Promise<boolean> {
     const { spool } = this.options;
-    const data = (await spool.read(name)).toString("utf8");
-    const lines = data.split("\n").filter((l) => l !== "");
-    if (lines.length === 0) {
+    const raw = await spool.read(name);
+    const { body, events } = batchBody(Buffer.from(raw));
+    if (events === 0) {
       await spool.remove(name);
       return true;
     }
-    const result = await this.options.post(`{"events":[${lines.join(",")}]}`, this.aborter.signal);
+    const result = await this.options.post(body, this.aborter.signal);
     if (result.ok) {
       await spool.remove(name);
-      this.options.onSent(lines.length);
+      this.options.onSent(events);
       return true;
     }
     this.lastError = result.message;
     if (result.status !== 400) return false;
+    const lines = raw.toString("utf8").split("\n").filter((l) => l !== "");
     // Something in the segment is refused: keep the lines that are whole JSON objects and try once more.
     const valid = lines.filter((l) => {
       try {

@@ -87,3 +87,13 @@ describe("AuditRecorder", () => {
     expect(recorder.counters.spooled).toBe(5);
   });
 });
+
+describe("batchBody", () => {
+  it("turns a segment's lines into one JSON batch without parsing them", async () => {
+    const { batchBody } = await import("./sender");
+    const { body, events } = batchBody(Buffer.from('{"id":"a","s":"x\\ny"}\n{"id":"b"}\n'));
+    expect(events).toBe(2);
+    expect(JSON.parse(body.toString())).toEqual({ events: [{ id: "a", s: "x\ny" }, { id: "b" }] });
+    expect(batchBody(Buffer.alloc(0)).events).toBe(0);
+  });
+});

@@ -61,14 +61,15 @@ export class AgentApiClient {
     }
   }
 
-  /** POST /api/agent/v1/audit with an already serialized batch; 2xx is the acknowledgement. */
-  async postAudit(body: string, signal?: AbortSignal): Promise<AuditPostResult> {
+  /** POST /api/agent/v1/audit with an already serialized batch (JSON bytes); 2xx is the acknowledgement. */
+  async postAudit(body: Buffer | string, signal?: AbortSignal): Promise<AuditPostResult> {
     const url = this.url("/api/agent/v1/audit");
     try {
       const res = await fetch(url, {
         method: "POST",
         headers: this.headers({ "content-type": "application/json", accept: "application/json" }),
-        body,
+        // Buffer.concat's result is backed by a plain ArrayBuffer.
+        body: typeof body === "string" ? body : (body as Uint8Array<ArrayBuffer>),
         signal: signal === undefined ? AbortSignal.timeout(60_000) : AbortSignal.any([AbortSignal.timeout(60_000), signal]),
       });
       if (res.status < 200 || res.status > 299) return { ok: false, status: res.status, message: `POST ${url.pathname} answered ${res.status}: ${await errorText(res)}` };

@@ -97,11 +97,19 @@ export class StubConsole {
         res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: "down for the test" }));
         return;
       }
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { events: Record<string, unknown>[] };
+      const raw = Buffer.concat(chunks);
+      if (!this.keepAuditEvents) {
+        // The benchmark: count the events without parsing (the stub shares the CPU with what is measured).
+        let n = 0;
+        for (let i = raw.indexOf('{"id":'); i !== -1; i = raw.indexOf('{"id":', i + 6)) n++;
+        this.auditEventCount += n;
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: n, duplicates: 0 }));
+        return;
+      }
+      const body = JSON.parse(raw.toString("utf8")) as { events: Record<string, unknown>[] };
       let accepted = 0;
       for (const e of body.events) {
         this.auditEventCount++;
-        if (!this.keepAuditEvents) continue;
         if (!this.auditEvents.has(e.id as string)) accepted++;
         this.auditEvents.set(e.id as string, e);
       }
