@@ -42,6 +42,7 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
           stateDir,
           maxSpoolBytes: env.DBMESH_AGENT_AUDIT_SPOOL_MAX_BYTES,
           maxBufferedEvents: env.DBMESH_AGENT_AUDIT_BUFFER_EVENTS,
+          batchMs: env.DBMESH_AGENT_AUDIT_BATCH_MS,
           post: (body, signal) => api.postAudit(body, signal),
           log,
         });

@@ -21,6 +21,8 @@ export interface AuditPipelineOptions {
   log: Logger;
   /** How old the open segment may get before it is sealed and sent (ms). */
   sealAfterMs?: number;
+  /** 0: results wait for their events to be written (no loss on kill -9). > 0: write every batchMs, hold nothing. */
+  batchMs?: number;
 }
 
 export interface AuditCounters {
@@ -61,6 +63,7 @@ export class AuditPipeline {
       spool: this.spool,
       log: options.log,
       maxBufferedEvents: options.maxBufferedEvents,
+      batchMs: options.batchMs ?? 0,
       onCommitted: (spooled, dropped) => this.count({ spooled, sent: 0, dropped }),
       onDroppingStarted: () => {
         for (const l of this.alarmListeners) l();

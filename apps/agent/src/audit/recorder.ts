@@ -9,6 +9,10 @@ import type { AuditSpool } from "./spool";
 // until the batch holding that statement's event is written (holdUntilWritten): the client cannot see a
 // result whose audit event a kill -9 could still lose, and no query ever waits on a disk flush or the network.
 // Dropped events (batch or spool full, disk errors) never hold anyone back.
+//
+// `batchMs` > 0 trades that guarantee for throughput (DBMESH_AGENT_AUDIT_BATCH_MS): results are not held, and the
+// batch is written every `batchMs`, so one write(2) carries many events instead of the one or two of a turn —
+// and a kill -9 may lose the events of the last `batchMs`.
 
 export interface RecorderCounters {
   spooled: number;
@@ -23,6 +27,8 @@ export interface RecorderOptions {
   onCommitted?: (spooled: number, dropped: number) => void;
   /** A dropping spell began (the heartbeat carries the alarm at once instead of within 10 s). */
   onDroppingStarted?: () => void;
+  /** 0 (default): write once per event-loop turn and hold results until written. > 0: write every batchMs, hold nothing. */
+  batchMs?: number;
 }
 
 /** How often a failing disk is logged at most. */
@@ -62,9 +68,12 @@ export class AuditRecorder {
     if (this.pending.length >= COMMIT_NOW_EVENTS) this.commit();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.commitScheduled);
+      const batchMs = this.options.batchMs ?? 0;
+      if (batchMs > 0) setTimeout(this.commitScheduled, batchMs);
+      else setImmediate(this.commitScheduled);
     }
-    return seq;
+    // Batched: nobody waits for the write.
+    return (this.options.batchMs ?? 0) > 0 ? 0 : seq;
   }
 
   /** True (and `release` is called later) when the event numbered `seq` is not written yet. */

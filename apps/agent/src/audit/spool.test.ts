@@ -97,3 +97,17 @@ describe("batchBody", () => {
     expect(batchBody(Buffer.alloc(0)).events).toBe(0);
   });
 });
+
+describe("AuditRecorder, batched (DBMESH_AGENT_AUDIT_BATCH_MS)", () => {
+  it("holds no result and writes the events of many turns with one append", async () => {
+    const spool = AuditSpool.open({ dir: tempDir(), maxBytes: 1 << 20, sealAfterMs: 1000 });
+    const recorder = new AuditRecorder({ spool, log: pino({ level: "silent" }), maxBufferedEvents: 1000, batchMs: 30 });
+    expect(recorder.record(event())).toBe(0); // nothing to wait for
+    await new Promise((r) => setImmediate(r));
+    recorder.record(event());
+    expect(spool.bytes).toBe(0);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(recorder.counters.spooled).toBe(2);
+    expect(spool.bytes).toBeGreaterThan(0);
+  });
+});
