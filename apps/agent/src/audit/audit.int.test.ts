@@ -101,7 +101,8 @@ describe("SQL audit events", () => {
       expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
     }
     expect(all.filter((e) => e.decision === "allowed").every((e) => typeof e.durationUs === "number")).toBe(true);
-    expect(all[1]!.tables).toEqual([{ schema: null, name: "t", operation: "insert" }]);
+    // Schemas as the access decision resolved them (an unqualified name against the search path).
+    expect(all[1]!.tables).toEqual([{ schema: "public", name: "t", operation: "insert" }]);
     // The two literal variants of one SELECT share a fingerprint.
     expect(all[4]!.fingerprint).toBe(all[5]!.fingerprint);
     expect(JSON.stringify(all)).not.toContain("secret-one");

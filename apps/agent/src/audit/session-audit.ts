@@ -1,4 +1,5 @@
 import type { SqlAnalyzer, StatementAnalysis } from "@dbmesh/sql";
+import type { StatementDecision } from "../governance/statement-decision";
 import { Backend } from "../pg/protocol";
 import { type AuditTable, MAX_STATEMENT_CHARS, RecordedEvent } from "./audit-event";
 import { normalizeStatement, splitStatements, statementFingerprint } from "./normalize";
@@ -22,6 +23,10 @@ interface Pending {
   analysis: StatementAnalysis | null;
   backend: string | null;
   rule: string | null;
+  /** The access decision on the text this statement came in (its tables have their schemas resolved). */
+  decision: StatementDecision | null;
+  /** One statement of a multi-statement text (the decision covers the whole text). */
+  piece: boolean;
   occurredAt: number;
   startedAt: number;
   /** The cycle whose ReadyForQuery ends it. */
@@ -33,8 +38,10 @@ interface Pending {
 interface Normalized {
   text: string;
   fingerprint: string;
-  /** `"statement":…,"fingerprint":…,"kind":…,"tables":…` with the normalized text. */
+  /** `"statement":…,"fingerprint":…,"kind":…` with the normalized text. */
   json: string;
+  /** The analysis's tables as JSON (schemas as written: null when unqualified). */
+  tablesJson: string;
 }
 
 export interface SessionAuditContext {
@@ -56,6 +63,8 @@ function ruleFromMessage(message: string): string | null {
 }
 /** Normalized text and fingerprint per analysis (see normalize.ts for why that is safe). */
 const normalizedByAnalysis = new WeakMap<StatementAnalysis, Normalized>();
+/** The tables of a decision as JSON (allowed decisions are cached and shared, so this is mostly a lookup). */
+const tablesByDecision = new WeakMap<StatementDecision, string>();
 
 export class SessionAudit {
   private readonly queue: Pending[] = [];
@@ -92,8 +101,9 @@ export class SessionAudit {
   }
 
   /** A simple Query went to the server (`backend`): one entry per statement in it. */
-  sentQuery(sql: string, analysis: StatementAnalysis, backend: string, rule: string | null = null): void {
+  sentQuery(sql: string, analysis: StatementAnalysis, backend: string, decision: StatementDecision | null = null): void {
     if (!this.recordsAllowed) return;
+    const rule = decision?.rule ?? null;
     const cycle = this.sentCycles + 1;
     const now = performance.now();
     const at = Date.now();
@@ -103,12 +113,12 @@ export class SessionAudit {
         for (const [start, end] of ranges) {
           const piece = sql.slice(start, end).trim();
           const a = this.ctx.analyzer.analyze(piece);
-          this.push(piece, a, backend, rule, at, now, cycle, auditsAllowed(this.ctx.policy, a));
+          this.push(piece, a, backend, rule, decision, true, at, now, cycle, auditsAllowed(this.ctx.policy, a));
         }
         return;
       }
     }
-    this.push(sql, analysis, backend, rule, at, now, cycle, auditsAllowed(this.ctx.policy, analysis));
+    this.push(sql, analysis, backend, rule, decision, false, at, now, cycle, auditsAllowed(this.ctx.policy, analysis));
   }
 
   /** A Bind of `sql` into the portal named buf[start, end). */
@@ -121,7 +131,7 @@ export class SessionAudit {
   }
 
   /** An Execute (its body starts at buf[start]: the portal name, NUL-terminated) went to the server. */
-  sentExecute(buf: Buffer, start: number, messageEnd: number, backend: string, rule: string | null = null): void {
+  sentExecute(buf: Buffer, start: number, messageEnd: number, backend: string, decision: StatementDecision | null = null): void {
     let end = buf.indexOf(0, start);
     if (end === -1 || end > messageEnd) end = start;
     const portal = end === start ? this.unnamedPortal : (this.portals.get(buf.toString("utf8", start, end)) ?? null);
@@ -129,7 +139,7 @@ export class SessionAudit {
     this.currentAnalysis = portal?.analysis ?? null;
     if (!this.recordsAllowed) return;
     const analysis = portal?.analysis ?? null;
-    this.push(portal?.sql ?? "", analysis, backend, rule, Date.now(), performance.now(), this.sentCycles + 1, auditsAllowed(this.ctx.policy, analysis));
+    this.push(portal?.sql ?? "", analysis, backend, decision?.rule ?? null, decision, false, Date.now(), performance.now(), this.sentCycles + 1, auditsAllowed(this.ctx.policy, analysis));
   }
 
   /** A FunctionCall (the fast-path interface) of function `oid` is being handled (what a refusal is about). */
@@ -142,7 +152,7 @@ export class SessionAudit {
   sentFunctionCall(oid: number, backend: string, rule: string | null = null): void {
     this.considerFunctionCall(oid);
     if (!this.recordsAllowed) return;
-    this.push(this.currentSql, null, backend, rule, Date.now(), performance.now(), this.sentCycles + 1, auditsAllowed(this.ctx.policy, null));
+    this.push(this.currentSql, null, backend, rule, null, false, Date.now(), performance.now(), this.sentCycles + 1, auditsAllowed(this.ctx.policy, null));
   }
 
   /** A message the server answers with ReadyForQuery went out (Query, Sync, FunctionCall). */
@@ -183,7 +193,14 @@ export class SessionAudit {
    * The session refused the statement it is handling. `denied`: a rule or limit decided (not a backend failure);
    * unset, the SQLSTATE tells. `rule` unset: read from the refusal's message (`… "name" …`).
    */
-  refused(code: string, message: string, ruleIn: string | null | undefined, deniedIn: boolean | undefined, backend: string | null): void {
+  refused(
+    code: string,
+    message: string,
+    ruleIn: string | null | undefined,
+    deniedIn: boolean | undefined,
+    backend: string | null,
+    decision: StatementDecision | null = null,
+  ): void {
     if (this.ctx.policy.mode === "off") return;
     const denied = deniedIn ?? GOVERNANCE_CODES.has(code);
     const rule = ruleIn !== undefined ? ruleIn : denied ? ruleFromMessage(message) : null;
@@ -192,18 +209,18 @@ export class SessionAudit {
     const analysis = this.currentAnalysis;
     const at = Date.now();
     const now = performance.now();
-    const decision = denied ? "denied" : "allowed";
+    const verdict = denied ? "denied" : "allowed";
     if (analysis !== null && analysis.statements > 1) {
       const ranges = splitStatements(sql);
       if (ranges.length === analysis.statements) {
         for (const [start, end] of ranges) {
           const piece = sql.slice(start, end).trim();
-          this.emit(this.entry(piece, this.ctx.analyzer.analyze(piece), backend, rule, at, now), decision, rule, null, code, null);
+          this.emit(this.entry(piece, this.ctx.analyzer.analyze(piece), backend, rule, decision, true, at, now), verdict, rule, null, code, null);
         }
         return;
       }
     }
-    this.emit(this.entry(sql, analysis, backend, rule, at, now), decision, rule, null, code, null);
+    this.emit(this.entry(sql, analysis, backend, rule, decision, false, at, now), verdict, rule, null, code, null);
   }
 
   /** False, or true and `release` is called once this session's events are in the spool file. */
@@ -227,8 +244,17 @@ export class SessionAudit {
     this.head = 0;
   }
 
-  private entry(sql: string, analysis: StatementAnalysis | null, backend: string | null, rule: string | null, at: number, now: number): Pending {
-    return { sql, analysis, backend, rule, occurredAt: at, startedAt: now, cycle: 0, audited: true };
+  private entry(
+    sql: string,
+    analysis: StatementAnalysis | null,
+    backend: string | null,
+    rule: string | null,
+    decision: StatementDecision | null,
+    piece: boolean,
+    at: number,
+    now: number,
+  ): Pending {
+    return { sql, analysis, backend, rule, decision, piece, occurredAt: at, startedAt: now, cycle: 0, audited: true };
   }
 
   private push(
@@ -236,12 +262,14 @@ export class SessionAudit {
     analysis: StatementAnalysis | null,
     backend: string,
     rule: string | null,
+    decision: StatementDecision | null,
+    piece: boolean,
     at: number,
     now: number,
     cycle: number,
     audited: boolean,
   ): void {
-    this.queue.push({ sql, analysis, backend, rule, occurredAt: at, startedAt: now, cycle, audited });
+    this.queue.push({ sql, analysis, backend, rule, decision, piece, occurredAt: at, startedAt: now, cycle, audited });
   }
 
   private emit(e: Pending, decision: "allowed" | "denied", rule: string | null, rows: number | null, sqlstate: string | null, durationUs: number | null): void {
@@ -250,15 +278,46 @@ export class SessionAudit {
     const kind = analysis?.kind ?? (e.sql.startsWith("-- FunctionCall") ? "call" : "other");
     const n = normalizedOf(e.sql, analysis, kind);
     // With literals kept, the text is this statement's own: its fragment cannot be shared.
-    const whatJson = ctx.policy.keepLiterals ? whatFragment(e.sql.trim(), n.fingerprint, kind, analysis?.tables ?? NO_TABLES) : n.json;
+    const head = ctx.policy.keepLiterals ? whatFragment(e.sql.trim(), n.fingerprint, kind) : n.json;
+    const whatJson = `${head},"tables":${tablesJsonOf(e, n)}`;
     const seq = ctx.recorder.record(new RecordedEvent(e.occurredAt, this.whoJson, whatJson, decision, rule, e.backend, durationUs, rows, sqlstate));
     if (seq !== 0) this.lastSeq = seq;
   }
 }
 
-function whatFragment(statement: string, fingerprint: string, kind: string, tables: readonly AuditTable[]): string {
+function whatFragment(statement: string, fingerprint: string, kind: string): string {
   const text = statement.length > MAX_STATEMENT_CHARS ? statement.slice(0, MAX_STATEMENT_CHARS - 1) + "…" : statement;
-  return JSON.stringify({ statement: text, fingerprint, kind, tables }).slice(1, -1);
+  return JSON.stringify({ statement: text, fingerprint, kind }).slice(1, -1);
+}
+
+function tablesJson(tables: readonly AuditTable[]): string {
+  return JSON.stringify(tables.map((t) => ({ schema: t.schema, name: t.name, operation: t.operation })));
+}
+
+/**
+ * The tables of an event: those of the access decision, whose schemas are resolved (an unqualified name against
+ * the session's search path), so that the audit browser's `schema.table` filter finds them; for one statement
+ * of a multi-statement text, its own tables with the schemas the decision resolved for them.
+ */
+function tablesJsonOf(e: Pending, n: Normalized): string {
+  const d = e.decision;
+  if (d === null || d.tables.length === 0) return n.tablesJson;
+  if (!e.piece) {
+    let json = tablesByDecision.get(d);
+    if (json === undefined) {
+      json = tablesJson(d.tables);
+      tablesByDecision.set(d, json);
+    }
+    return json;
+  }
+  const own = e.analysis?.tables ?? NO_TABLES;
+  const resolved: AuditTable[] = [];
+  for (const t of own) {
+    const matches = d.tables.filter((x) => x.name === t.name && x.operation === t.operation && (t.schema === null || x.schema === t.schema));
+    if (matches.length === 0) resolved.push(t);
+    else for (const m of matches) resolved.push(m);
+  }
+  return tablesJson(resolved);
 }
 
 function normalizedOf(sql: string, analysis: StatementAnalysis | null, kind: string): Normalized {
@@ -268,7 +327,7 @@ function normalizedOf(sql: string, analysis: StatementAnalysis | null, kind: str
   }
   const text = normalizeStatement(sql.trim());
   const fingerprint = statementFingerprint(text);
-  const n = { text, fingerprint, json: whatFragment(text, fingerprint, kind, analysis?.tables ?? NO_TABLES) };
+  const n = { text, fingerprint, json: whatFragment(text, fingerprint, kind), tablesJson: tablesJson(analysis?.tables ?? NO_TABLES) };
   // Only a parsed text: a failed analysis may be shared by texts that are not literal variants of each other.
   if (analysis !== null && analysis.error === null) normalizedByAnalysis.set(analysis, n);
   return n;

@@ -350,6 +350,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (sqlEnd === -1) return this.malformed("Query");
     const sql = r.buf.toString("utf8", r.start + 5, sqlEnd);
     const analysis = this.deps.analyzer.analyze(sql);
+    // Decided afresh below; a circuit break refuses before the access decision, which must not be the last text's.
+    this.decision = null;
     this.audit?.consider(sql, analysis);
     if (this.denied(analysis, sql)) return this.refuse(true);
     const slot = this.takeSlot(analysis, sql);
@@ -364,7 +366,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
     this.access.forwarded(analysis, this.txStatus === TxStatus.Idle && analysis.statements === 1);
     this.forwardCurrent();
-    this.audit?.sentQuery(sql, analysis, (this.serverBackend as BackendRuntime).name, this.decision?.rule ?? null);
+    this.audit?.sentQuery(sql, analysis, (this.serverBackend as BackendRuntime).name, this.decision);
     this.sentSync();
     return true;
   }
@@ -378,6 +380,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (sqlEnd === -1) return this.malformed("Parse");
     const sql = buf.toString("utf8", nameEnd + 1, sqlEnd);
     const analysis = this.deps.analyzer.analyze(sql);
+    // Decided afresh below; a circuit break refuses before the access decision, which must not be the last text's.
+    this.decision = null;
     this.audit?.consider(sql, analysis);
     const named = nameEnd > nameStart;
     if (this.denied(analysis, sql)) {
@@ -442,6 +446,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       sql = stmt?.sql ?? "";
       analysis = stmt?.analysis ?? null;
     }
+    this.decision = null;
     this.audit?.bound(buf, portalStart, portalEnd, sql, analysis);
     if (stmt === undefined && stmtEnd === portalEnd + 1 && this.lastUnnamedRefused) {
       this.refusal = { code: SqlState.InvalidSqlStatementName, message: "unnamed prepared statement does not exist (dbmesh refused its Parse)", denied: true };
@@ -496,7 +501,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     this.openCycle();
     this.forwardCurrent();
-    this.audit?.sentExecute(this.reader.buf, this.reader.start + 5, this.reader.end, (this.serverBackend as BackendRuntime).name, this.decision?.rule ?? null);
+    this.audit?.sentExecute(this.reader.buf, this.reader.start + 5, this.reader.end, (this.serverBackend as BackendRuntime).name, this.decision);
     return true;
   }
 
@@ -849,7 +854,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private refuse(simple: boolean): boolean {
     const refusal = this.refusal as Refusal;
     this.refusal = null;
-    this.audit?.refused(refusal.code, refusal.message, refusal.rule, refusal.denied, this.serverBackend?.name ?? null);
+    this.audit?.refused(refusal.code, refusal.message, refusal.rule, refusal.denied, this.serverBackend?.name ?? null, this.decision);
     if (this.currentSlot !== null) {
       this.currentSlot.release();
       this.currentSlot = null;

@@ -299,7 +299,13 @@ describe("the agent's SQL audit trail, through the real API", () => {
       expect(r.clientAddress).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(r.durationUs === null).toBe(!ran);
     }
-    expect(stored[0]!.tables).toEqual([{ schema: null, name: "t", operation: "insert" }]);
+    // Tables carry the schemas the access decision resolved; a circuit break refuses before any access decision,
+    // so the DROP keeps its tables as written (and never the previous statement's).
+    const tablesOf = (statement: string) => stored.find((r) => r.statement === statement)?.tables;
+    expect(stored[0]!.tables).toEqual([{ schema: "public", name: "t", operation: "insert" }]);
+    expect(tablesOf("DELETE FROM t WHERE id = $1")).toEqual([{ schema: "public", name: "t", operation: "delete" }]);
+    expect(tablesOf("DROP TABLE t")).toEqual([{ schema: null, name: "t", operation: "ddl" }]);
+    expect(tablesOf("SELECT k FROM secrets WHERE k = $1")).toEqual([{ schema: "public", name: "secrets", operation: "select" }]);
     expect(stored[1]!.fingerprint).not.toBe(stored[2]!.fingerprint);
     await stopAgent(agent);
   });
