@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Agent } from "../agent";
 import { AgentApiClient } from "../config/api-client";
@@ -135,4 +134,3 @@ describe("SQL audit events", () => {
   });
 });
 
-void pg;
