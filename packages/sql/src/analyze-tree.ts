@@ -404,7 +404,9 @@ function variableSetting(body: Json, extras: StatementExtras): boolean {
         extras.settings.push({ kind: "search_path_unknown" });
         return true;
       }
-      schemas.push(...splitSearchPath(v));
+      // Each argument is one schema name, verbatim (search_path is GUC_LIST_QUOTE: PostgreSQL quotes each
+      // one, so 'a, b' names a single schema "a, b" and 'Audit' keeps its case). Only set_config's text is a list.
+      schemas.push(v);
     }
     extras.settings.push({ kind: "search_path", schemas, local });
   }

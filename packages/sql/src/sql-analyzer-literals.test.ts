@@ -63,6 +63,9 @@ describe("the cache by literal shape", () => {
     expect(set.setsSessionState).toBe(true);
     expect(set.parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["a"], local: false }]);
     expect(other.parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["b"], local: false }]);
+    // As PostgreSQL reads them: each SET argument is one schema, verbatim; set_config's text is a list.
+    expect(a.analyze("SET search_path = 'audit, public', \"Sales\"").parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["audit, public", "Sales"], local: false }]);
+    expect(a.analyze("SELECT set_config('search_path', 'Audit, \"Sales\"', true)").parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["audit", "Sales"], local: true }]);
     const f1 = a.analyze("SELECT set_config('search_path', 'audit', false)");
     const f2 = a.analyze("SELECT set_config('search_path', 'public', false)");
     expect(f2.parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["public"], local: false }]);
