@@ -120,6 +120,11 @@ export class SessionAccess {
 
   constructor(readonly access: CredentialAccess) {}
 
+  /** A FunctionCall message (no text to analyze: one decision per credential). */
+  get functionCall(): StatementDecision {
+    return this.access.functionCall;
+  }
+
   decide(analysis: StatementAnalysis): StatementDecision {
     if (this.candidates === null) return this.access.decide(analysis);
     let d = this.own.get(analysis);

@@ -542,7 +542,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   private onFunctionCall(): boolean {
     // A function named by OID only: allowed only by a rule allowing `call` on "function_call" (see governance/access.ts).
-    const decision = this.access.access.functionCall;
+    const decision = this.access.functionCall;
     this.decision = decision;
     this.audit?.considerFunctionCall(this.reader.buf.readInt32BE(this.reader.start + 5));
     if (!decision.allowed) {
