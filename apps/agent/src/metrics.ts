@@ -63,7 +63,7 @@ export class AgentMetrics {
   );
   readonly deniedStatements = new Counter({
     name: "dbmesh_agent_denied_statements_total",
-    help: "Statements refused by the agent, by rule and reason (circuit_break, concurrency, analysis).",
+    help: "Statements refused by the agent, by rule and reason (access, syntax, rate_limit, circuit_break, concurrency, analysis).",
     labelNames: ["virtual_database", "rule", "reason"] as const,
     registers: [this.registry],
   });
