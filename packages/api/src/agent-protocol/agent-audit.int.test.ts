@@ -18,7 +18,8 @@ import { AgentProtocol } from "./handlers";
 // 60 s outage of the API; a full spool drops (counted) without slowing queries and raises the heartbeat alarm.
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const BACKEND_DB = "api_agent_audit_it";
+// Unique per run: two runs of this file at once (two checkouts' `npm test`) must not drop each other's backend.
+const BACKEND_DB = `api_agent_audit_it_${process.pid}_${Date.now().toString(36)}`;
 
 let h: Harness;
 let dba: Caller;
