@@ -42,6 +42,7 @@ test("an agent's audit_dropping alarm shows on the Agents list and the agent's p
   await expect(alert).toBeVisible();
   await expect(alert).toContainText("4512 so far");
   await expect(page.getByText("4,512").or(page.getByText("4512")).first()).toBeVisible();
+  await expect(page.getByText("255.6 MiB")).toBeVisible(); // auditSpoolBytes, as a size
 
   // The next heartbeat without the alarm clears it (the page refreshes every 5 s).
   expect((await beat([], 4512)).status()).toBe(200);

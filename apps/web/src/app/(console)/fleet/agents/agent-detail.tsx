@@ -12,7 +12,7 @@ import { useSession } from "@/components/session";
 import { StatusBadge } from "@/components/status-badge";
 import { RelativeTime, Time } from "@/components/time";
 import { useToast } from "@/components/toast";
-import { duration, humanizeKey, num } from "@/lib/format";
+import { bytes, duration, humanizeKey, num } from "@/lib/format";
 import { useTRPC } from "@/trpc/react";
 import type { RouterOutputs } from "@/trpc/types";
 
@@ -266,7 +266,7 @@ function Counters({ agent }: { agent: Agent }) {
               <dt className="truncate text-xs text-slate-600" title={k}>
                 {humanizeKey(k)}
               </dt>
-              <dd className="mt-0.5 text-lg font-semibold text-slate-900 tabular-nums">{num(v)}</dd>
+              <dd className="mt-0.5 text-lg font-semibold text-slate-900 tabular-nums">{k.endsWith("Bytes") ? bytes(v) : num(v)}</dd>
             </div>
           ))}
         </dl>
