@@ -58,7 +58,13 @@ export class AuditPipeline {
   private readonly alarmListeners: (() => void)[] = [];
 
   constructor(private readonly options: AuditPipelineOptions) {
-    this.spool = AuditSpool.open({ dir: join(options.stateDir, "audit"), maxBytes: options.maxSpoolBytes, sealAfterMs: options.sealAfterMs ?? 200 });
+    const dir = join(options.stateDir, "audit");
+    try {
+      this.spool = AuditSpool.open({ dir, maxBytes: options.maxSpoolBytes, sealAfterMs: options.sealAfterMs ?? 200 });
+    } catch (err) {
+      // Auditing without a spool could only lose events silently: refuse to start, naming the directory.
+      throw new Error(`cannot open the SQL audit spool in ${dir} (DBMESH_AGENT_STATE_DIR): ${(err as Error).message}`);
+    }
     this.recorder = new AuditRecorder({
       spool: this.spool,
       log: options.log,
