@@ -52,6 +52,13 @@ describe("decideStatements", () => {
     expect(decideStatements({ policy, credential: "app", statements: [stmt({ functions: [{ schema: null, name: "lower" }] })] }).allowed).toBe(true);
   });
 
+  it("asks UPDATE for row locks (SELECT … FOR UPDATE/SHARE), as PostgreSQL does", () => {
+    const locking = stmt({ kind: "select_for_update", tables: [{ schema: "public", name: "t", operation: "select" }] });
+    const d = decideStatements({ policy, credential: "viewer", statements: [locking] });
+    expect(d).toMatchObject({ allowed: false, rule: null });
+    expect(d.reason).toBe('update on public.t is refused by the default of virtual database "v" (deny)');
+  });
+
   it("fails closed on a parse error and names the default when no rule matched", () => {
     expect(decideStatements({ policy, credential: "app", statements: [], error: "syntax error at or near \"SELEC\"" })).toMatchObject({ allowed: false, refusedStatement: 0 });
     const ddl = decideStatements({ policy, credential: "app", statements: [stmt({ kind: "ddl", tables: [{ schema: null, name: "t", operation: "ddl" }] })] });

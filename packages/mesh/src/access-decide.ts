@@ -219,6 +219,8 @@ export function decideStatements(input: {
         decided.push(judge(policy, credential, schema, t.name, t.operation));
         // COPY (query) TO …: the query's tables leave the database through COPY, which needs its own allowance.
         if (st.kind === "copy" && t.operation !== "copy") decided.push(judge(policy, credential, schema, t.name, "copy"));
+        // SELECT … FOR UPDATE/SHARE locks rows: PostgreSQL asks for UPDATE privilege, so do the rules.
+        if (st.kind === "select_for_update" && t.operation === "select") decided.push(judge(policy, credential, schema, t.name, "update"));
       }
     }
     for (const fn of st.opaque) {

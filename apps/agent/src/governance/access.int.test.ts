@@ -76,7 +76,7 @@ const CASES: Case[] = [
   { sql: "DELETE FROM orders WHERE id = -1", tables: ["delete:public.orders"], expect: allow("app-write") },
   { sql: "INSERT INTO orders (customer_id) SELECT id FROM customers WHERE false", tables: ["insert:public.orders", "select:public.customers"], expect: allow("read-all") },
   { sql: "WITH up AS (UPDATE orders SET status = status WHERE false RETURNING id) SELECT count(*) FROM up", tables: ["update:public.orders"], expect: allow("app-write") },
-  { sql: "SELECT id FROM orders ORDER BY id LIMIT 1 FOR UPDATE", tables: ["select:public.orders"], expect: allow("read-all") },
+  { sql: "SELECT id FROM orders ORDER BY id LIMIT 1 FOR UPDATE", tables: ["select:public.orders", "update:public.orders"], expect: allow("app-write") },
   { sql: "EXPLAIN SELECT * FROM orders", tables: ["select:public.orders"], expect: allow("read-all") },
   { sql: "EXPLAIN ANALYZE SELECT * FROM customers", tables: ["select:public.customers"], expect: allow("read-all") },
   { sql: "SELECT 1", tables: [], expect: allow(null) },
@@ -111,6 +111,8 @@ const CASES: Case[] = [
   { sql: "SELECT * FROM secrets", tables: ["select:public.secrets"], expect: deny("deny-secrets") },
   { sql: "SELECT * FROM orders WHERE customer_id IN (SELECT id FROM secrets)", tables: ["select:public.orders", "select:public.secrets"], expect: deny("deny-secrets") },
   { sql: "LOCK TABLE secrets", tables: ["update:public.secrets"], expect: deny("deny-secrets") },
+  // Row locks need what PostgreSQL asks for: UPDATE.
+  { sql: "SELECT * FROM customers c JOIN audit.login_history h ON true FOR SHARE", tables: ["select:public.customers", "update:public.customers", "select:audit.login_history", "update:audit.login_history"], expect: deny("deny-audit") },
   // Multi-statement texts: every statement is checked, nothing runs.
   { sql: "SELECT 1; DELETE FROM audit.login_history", tables: ["delete:audit.login_history"], expect: deny("deny-audit") },
   { sql: "SELECT * FROM customers; DROP TABLE orders", tables: ["select:public.customers", "ddl:public.orders"], expect: deny(null) },
