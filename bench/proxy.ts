@@ -12,11 +12,19 @@
 // Throughput on a 2-core box shared by pgbench, Postgres and the proxy (and whatever else runs there) swings
 // from run to run; the CPU time each proxy process spends per transaction (utime + stime from /proc, in
 // `cpu_us_per_txn`) is far steadier, and is what a change to the proxy's hot path moves directly.
+//
+// Governance round (issue 4): at -c 8 a second agent, "governed", runs next to the pass-through one with what a
+// governed virtual database costs — access rules (default deny, an ALLOW rule for the pgbench tables), a
+// circuit break, a concurrency control and per-credential/per-database rate limits set high enough never to
+// refuse, and the SQL audit trail in mode `all` (every statement written to its spool before its result is
+// released, shipped to a stub console that acknowledges every batch). The JSON gains
+// `governance_vs_passthrough_c8_{simple,prepared}` and `governance_vs_pgbouncer_c8_{simple,prepared}`.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compile, TrafficStrategy } from "@dbmesh/mesh";
+import { compile, TrafficStrategy, VirtualDatabase } from "@dbmesh/mesh";
+import { StubConsole } from "../apps/agent/src/testing/stub-console";
 import { scramVerifier } from "../packages/api/src/crypto/scram";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -26,6 +34,9 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const PG_PORT = 5432;
 const BOUNCER_PORT = Number(process.env.BENCH_PGBOUNCER_PORT ?? 6499);
 const AGENT_PORT = Number(process.env.BENCH_AGENT_PORT ?? 6498);
+const GOVERNED_PORT = Number(process.env.BENCH_GOVERNED_PORT ?? 6497);
+const GOVERNED_METRICS_PORT = Number(process.env.BENCH_GOVERNED_METRICS_PORT ?? 6496);
+const GOVERNED_TOKEN = "dbmag_bench_governed";
 const DB = "dbmesh_bench";
 const CRED = "bench_app";
 const CRED_PASSWORD = "bench-password-not-secret";
@@ -95,19 +106,70 @@ function startPgbouncer(dir: string): ChildProcess {
   return process.getuid?.() === 0 ? spawn("runuser", ["-u", "postgres", "--", bin, ini], { stdio: "ignore" }) : spawn(bin, [ini], { stdio: "ignore" });
 }
 
-function startAgent(dir: string): ChildProcess {
-  const strategy = TrafficStrategy.parse({ name: "bench", connectionPool: { mode: "transaction", maxSize: 10 } });
-  const config = compile({
+function benchConfig(governed: boolean) {
+  const strategy = TrafficStrategy.parse({
+    name: "bench",
+    connectionPool: { mode: "transaction", maxSize: 10 },
+    ...(governed
+      ? {
+          circuitBreaks: [{ name: "no-ddl", regex: [], statementKinds: ["ddl", "truncate"] }],
+          concurrencyControls: [{ name: "accounts-lane", regex: ["pgbench_accounts"], statementKinds: [], maxConcurrency: 64, waitTimeoutMs: 1000 }],
+        }
+      : {}),
+  });
+  const vdb = VirtualDatabase.parse({
+    name: DB,
+    environment: "bench",
+    trafficStrategy: "bench",
+    backends: ["pg-bench"],
+    ...(governed
+      ? {
+          accessDefault: "deny",
+          audit: { mode: "all", keepLiterals: false },
+          rateLimits: { perCredentialPerSecond: 1_000_000, perDatabasePerSecond: 1_000_000 },
+        }
+      : { audit: { mode: "off" } }),
+  });
+  return compile({
     revision: 1,
     mesh: {
       environments: [{ name: "bench", description: "", production: false }],
       endpoints: [{ name: "pg-bench", environment: "bench", protocol: "POSTGRESQL", host: "127.0.0.1", port: PG_PORT, database: DB, username: "postgres", role: "PRIMARY", weight: 1, labels: {} }],
       trafficStrategies: [strategy],
-      virtualDatabases: [{ name: DB, description: "", environment: "bench", trafficStrategy: "bench", backends: ["pg-bench"], backendSelector: {} }],
-      accessRules: [],
+      virtualDatabases: [vdb],
+      accessRules: governed
+        ? [{ name: "bench-read", virtualDatabase: DB, credential: CRED, operations: ["select"], tables: ["public.pgbench_*", "pg_catalog.*"], effect: "ALLOW", description: "" }]
+        : [],
     },
     credentials: [{ name: CRED, scramVerifier: scramVerifier(CRED_PASSWORD), virtualDatabases: [DB] }],
   });
+}
+
+/** The governed agent: a console (a stub that acknowledges audit batches) is what makes it audit. */
+function startGovernedAgent(dir: string, stub: StubConsole): ChildProcess {
+  const config = benchConfig(true);
+  stub.publish(config, config.revision);
+  const file = join(dir, "governed-config.json");
+  writeFileSync(file, JSON.stringify(config));
+  chmodSync(file, 0o600);
+  return spawn(process.execPath, ["--import", "tsx", "apps/agent/src/main.ts"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: {
+      ...process.env,
+      DBMESH_API_URL: stub.url,
+      DBMESH_AGENT_TOKEN: GOVERNED_TOKEN,
+      DBMESH_AGENT_CONFIG_FILE: file,
+      DBMESH_AGENT_LISTEN: `127.0.0.1:${GOVERNED_PORT}`,
+      DBMESH_AGENT_METRICS_LISTEN: `127.0.0.1:${GOVERNED_METRICS_PORT}`,
+      DBMESH_AGENT_STATE_DIR: join(dir, "governed-state"),
+      DBMESH_AGENT_NAME: "bench-governed",
+      LOG_LEVEL: "warn",
+    },
+  });
+}
+
+function startAgent(dir: string): ChildProcess {
+  const config = benchConfig(false);
   const file = join(dir, "agent-config.json");
   writeFileSync(file, JSON.stringify(config));
   chmodSync(file, 0o600);
@@ -126,12 +188,24 @@ function startAgent(dir: string): ChildProcess {
   });
 }
 
-type Target = "direct" | "pgbouncer" | "agent";
+type Target = "direct" | "pgbouncer" | "agent" | "governed";
 const targets: Record<Target, { port: number; user: string; password?: string }> = {
   direct: { port: PG_PORT, user: "postgres" },
   pgbouncer: { port: BOUNCER_PORT, user: "postgres" },
   agent: { port: AGENT_PORT, user: CRED, password: CRED_PASSWORD },
+  governed: { port: GOVERNED_PORT, user: CRED, password: CRED_PASSWORD },
 };
+/** The governance round runs at this client count only (the issue's target is stated at -c 8). */
+const GOVERNED_CLIENTS = 8;
+
+/** A counter of the governed agent's /metrics, summed over its series. */
+async function governedMetric(name: string, labels = ""): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${GOVERNED_METRICS_PORT}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(`${name}${labels} `))
+    .reduce((n, l) => n + Number(l.split(" ")[1]), 0);
+}
 
 /** Process ids of the proxies, for their CPU time (direct has none: Postgres is shared by all three). */
 const proxyPids: Partial<Record<Target, number>> = {};
@@ -190,34 +264,41 @@ async function main() {
   }
   const dir = mkdtempSync(join(tmpdir(), "dbmesh-bench-"));
   chmodSync(dir, 0o755);
-  const children = [startPgbouncer(dir), startAgent(dir)];
+  const stub = new StubConsole(GOVERNED_TOKEN);
+  stub.keepAuditEvents = false;
+  await stub.start();
+  const children = [startPgbouncer(dir), startAgent(dir), startGovernedAgent(dir, stub)];
   proxyPids.agent = children[1]!.pid;
+  proxyPids.governed = children[2]!.pid;
   const cleanup = () => {
     for (const c of children) c.kill("SIGTERM");
+    void stub.stop();
   };
   process.on("exit", cleanup);
   try {
     await waitForPort(BOUNCER_PORT);
     await waitForPort(AGENT_PORT);
+    await waitForPort(GOVERNED_PORT);
     // PgBouncer runs under runuser when we are root: its CPU time is its own process's, runuser's child.
     const bouncer = children[0]!.pid;
     const bouncerChild = process.getuid?.() === 0 ? spawnSync("pgrep", ["-P", String(bouncer)], { encoding: "utf8" }).stdout.trim().split("\n")[0] : "";
     proxyPids.pgbouncer = bouncerChild ? Number(bouncerChild) : bouncer;
     if (WARMUP_SECONDS > 0) {
       console.error(`[bench] warming up every target (${WARMUP_SECONDS} s per protocol)`);
-      for (const target of ["direct", "pgbouncer", "agent"] as Target[]) {
+      for (const target of ["direct", "pgbouncer", "agent", "governed"] as Target[]) {
         for (const mode of ["simple", "prepared"] as const) pgbench(target, 8, mode, undefined, WARMUP_SECONDS);
       }
     }
     const results: Record<string, number[]> = {};
     const cpu: Record<string, number[]> = {};
-    const lat: Record<Target, number[]> = { direct: [], pgbouncer: [], agent: [] };
+    const lat: Record<Target, number[]> = { direct: [], pgbouncer: [], agent: [], governed: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const clients of CLIENTS) {
         for (const mode of ["simple", "prepared"] as const) {
           const logDir = clients === 1 && mode === "simple" ? join(dir, `lat-${round}`) : undefined;
           if (logDir) mkdirSync(logDir, { recursive: true });
-          for (const target of ["direct", "pgbouncer", "agent"] as Target[]) {
+          const roundTargets: Target[] = clients === GOVERNED_CLIENTS ? ["direct", "pgbouncer", "agent", "governed"] : ["direct", "pgbouncer", "agent"];
+          for (const target of roundTargets) {
             const { tps, cpuUsPerTxn } = pgbench(target, clients, mode, logDir);
             (results[`${target}/c${clients}/${mode}`] ??= []).push(tps);
             if (target !== "direct") (cpu[`${target}/c${clients}/${mode}`] ??= []).push(cpuUsPerTxn);
@@ -227,7 +308,7 @@ async function main() {
         }
       }
     }
-    const tps = (t: Target, c: number, m: string) => median(results[`${t}/c${c}/${m}`]!);
+    const tps = (t: Target, c: number, m: string) => median(results[`${t}/c${c}/${m}`] ?? [NaN]);
     const rows = CLIENTS.flatMap((c) =>
       (["simple", "prepared"] as const).map((m) => ({
         clients: c,
@@ -268,7 +349,32 @@ async function main() {
         ]),
       ),
     };
-    console.log(JSON.stringify(summary));
+    // The governance round: the same agent with access rules, limits and the SQL audit trail (mode all) on.
+    const hasGoverned = CLIENTS.includes(GOVERNED_CLIENTS);
+    const ratio = (a: number, b: number) => (hasGoverned ? Number((a / b).toFixed(3)) : null);
+    const g = GOVERNED_CLIENTS;
+    if (hasGoverned) {
+      console.log(`governance at -c ${g}: simple ${Math.round(tps("governed", g, "simple"))} tps, prepared ${Math.round(tps("governed", g, "prepared"))} tps (access rules + circuit break + concurrency control + rate limits + SQL audit, mode all)`);
+    }
+    const auditDeadline = Date.now() + 10_000;
+    const spooled = await governedMetric("dbmesh_agent_audit_events_total", '{outcome="spooled"}').catch(() => NaN);
+    while (stub.auditEventCount < spooled && Date.now() < auditDeadline) await new Promise((r) => setTimeout(r, 200));
+    const governance = {
+      governance_vs_passthrough_c8_simple: ratio(tps("governed", g, "simple"), tps("agent", g, "simple")),
+      governance_vs_passthrough_c8_prepared: ratio(tps("governed", g, "prepared"), tps("agent", g, "prepared")),
+      governance_vs_pgbouncer_c8_simple: ratio(tps("governed", g, "simple"), tps("pgbouncer", g, "simple")),
+      governance_vs_pgbouncer_c8_prepared: ratio(tps("governed", g, "prepared"), tps("pgbouncer", g, "prepared")),
+      governance_cpu_us_per_txn_c8: hasGoverned
+        ? { simple: Number(median(cpu[`governed/c${g}/simple`]!).toFixed(1)), prepared: Number(median(cpu[`governed/c${g}/prepared`]!).toFixed(1)) }
+        : null,
+      governance_audit_events: {
+        spooled,
+        dropped: await governedMetric("dbmesh_agent_audit_events_total", '{outcome="dropped"}').catch(() => NaN),
+        received_by_console: stub.auditEventCount,
+      },
+      governance_denied_statements: await governedMetric("dbmesh_agent_denied_statements_total").catch(() => NaN),
+    };
+    console.log(JSON.stringify({ ...summary, ...governance }));
   } finally {
     cleanup();
     await new Promise((r) => setTimeout(r, 300));

@@ -4,6 +4,7 @@ import type { SecureContext } from "node:tls";
 import type { AgentConfig } from "@dbmesh/mesh";
 import { loadSqlAnalyzer, type SqlAnalyzer } from "@dbmesh/sql";
 import type { Logger } from "pino";
+import type { AuditPipeline } from "./audit/audit-pipeline";
 import { MetricsServer } from "./http/metrics-server";
 import { AgentMetrics } from "./metrics";
 import { CancelRegistry } from "./proxy/cancel-registry";
@@ -27,6 +28,8 @@ export interface AgentOptions {
   applicationName?: string;
   handshakeTimeoutMs?: number;
   analyzer?: SqlAnalyzer;
+  /** The SQL audit trail; null or absent: statements are not audited. */
+  audit?: AuditPipeline | null;
 }
 
 export class Agent {
@@ -61,12 +64,23 @@ export class Agent {
   async start(): Promise<AddressInfo> {
     const { options } = this;
     const analyzer = options.analyzer ?? (await loadSqlAnalyzer());
+    const audit = options.audit ?? null;
+    if (audit !== null) {
+      audit.onCount((_totals, delta) => {
+        if (delta.spooled > 0) this.metrics.auditEvents.inc({ outcome: "spooled" }, delta.spooled);
+        if (delta.sent > 0) this.metrics.auditEvents.inc({ outcome: "sent" }, delta.sent);
+        if (delta.dropped > 0) this.metrics.auditEvents.inc({ outcome: "dropped" }, delta.dropped);
+      });
+      this.metrics.enableAudit(() => audit.spool.bytes);
+      audit.start(analyzer);
+    }
     this.proxy = new ProxyServer({
       log: options.log,
       metrics: this.metrics,
       analyzer,
       runtime: this.runtime,
       cancels: this.cancels,
+      audit,
       maxMessageBytes: options.maxMessageBytes,
       tls: options.tls,
       mockSecret: randomBytes(32),
@@ -109,6 +123,8 @@ export class Agent {
     }
     this.proxy?.destroyAll();
     this.runtime.stop(true);
+    // After the sessions: their last events are written, the open segment sealed; the rest ships after a restart.
+    await this.options.audit?.stop();
     await this.metricsServer?.close();
     log.info("agent stopped");
   }

@@ -84,6 +84,19 @@ const AgentEnv = z
     DBMESH_AGENT_CONNECT_TIMEOUT_MS: milliseconds("DBMESH_AGENT_CONNECT_TIMEOUT_MS", 5_000, 600_000),
     DBMESH_AGENT_HEALTH_INTERVAL_MS: milliseconds("DBMESH_AGENT_HEALTH_INTERVAL_MS", 5_000, 3_600_000),
     DBMESH_AGENT_HEALTH_TIMEOUT_MS: milliseconds("DBMESH_AGENT_HEALTH_TIMEOUT_MS", 3_000, 600_000),
+    /** SQL audit: unacknowledged events kept on disk at most (`<state dir>/audit`); beyond it new events are dropped and counted. */
+    DBMESH_AGENT_AUDIT_SPOOL_MAX_BYTES: z.coerce
+      .number({ error: "DBMESH_AGENT_AUDIT_SPOOL_MAX_BYTES must be a number of bytes" })
+      .int()
+      .min(4096, "DBMESH_AGENT_AUDIT_SPOOL_MAX_BYTES must be at least 4096")
+      .default(256 * 1024 * 1024),
+    /** SQL audit: events held in memory between two writes to the spool (one event-loop turn). */
+    DBMESH_AGENT_AUDIT_BUFFER_EVENTS: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+    /**
+     * SQL audit: 0 (default) holds each result until its event is written to the spool (a kill -9 loses none);
+     * N > 0 writes every N ms without holding results (cheaper; a kill -9 may lose the last N ms of events).
+     */
+    DBMESH_AGENT_AUDIT_BATCH_MS: milliseconds("DBMESH_AGENT_AUDIT_BATCH_MS", 0, 1_000),
     /** How long one config long-poll may be held by the console (PROTOCOL.md: at most 60). */
     DBMESH_AGENT_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(60).default(30),
     LOG_LEVEL: LogLevel.default("info"),

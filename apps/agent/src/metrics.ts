@@ -63,7 +63,7 @@ export class AgentMetrics {
   );
   readonly deniedStatements = new Counter({
     name: "dbmesh_agent_denied_statements_total",
-    help: "Statements refused by the agent, by rule and reason (circuit_break, concurrency, analysis).",
+    help: "Statements refused by the agent, by rule and reason (access, syntax, rate_limit, circuit_break, concurrency, analysis).",
     labelNames: ["virtual_database", "rule", "reason"] as const,
     registers: [this.registry],
   });
@@ -91,6 +91,22 @@ export class AgentMetrics {
     },
   });
 
+  readonly auditEvents = new Counter({
+    name: "dbmesh_agent_audit_events_total",
+    help: "SQL audit events by outcome: spooled (written to the on-disk spool), sent (acknowledged by the control plane), dropped (memory buffer or spool full, disk error, or refused by the control plane).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly auditSpoolBytes = new Gauge({
+    name: "dbmesh_agent_audit_spool_bytes",
+    help: "Bytes of SQL audit events in the on-disk spool, not yet acknowledged by the control plane.",
+    registers: [this.registry],
+    collect: () => {
+      this.auditSpoolBytes.set(this.auditSpoolSource?.() ?? 0);
+    },
+  });
+  private auditSpoolSource: (() => number) | null = null;
+
   /** Totals for the heartbeat. */
   readonly totals = { queries: 0, errors: 0, poolWaits: 0 };
 
@@ -101,6 +117,12 @@ export class AgentMetrics {
 
   setGaugeSource(source: GaugeSource): void {
     this.gaugeSource = source;
+  }
+
+  /** The audit series exist (at 0) from the start once auditing is on; the spool size is read at scrape time. */
+  enableAudit(spoolBytes: () => number): void {
+    this.auditSpoolSource = spoolBytes;
+    for (const outcome of ["spooled", "sent", "dropped"]) this.auditEvents.inc({ outcome }, 0);
   }
 
   forBackend(virtualDatabase: string, backend: string): BackendMetrics {

@@ -3,6 +3,7 @@ import { createSecureContext, type SecureContext } from "node:tls";
 import type { AgentConfig } from "@dbmesh/mesh";
 import type { Logger } from "pino";
 import { Agent } from "./agent";
+import { AuditPipeline } from "./audit/audit-pipeline";
 import { AgentApiClient } from "./config/api-client";
 import { HeartbeatSender } from "./config/heartbeat";
 import { loadConfigFile, loadLastKnownGood, saveLastKnownGood } from "./config/last-known-good";
@@ -23,6 +24,29 @@ export interface AgentService {
 }
 
 export async function startAgentService(env: AgentEnv, log: Logger): Promise<AgentService> {
+  const stateDir = env.DBMESH_AGENT_STATE_DIR;
+  const apiUrl = env.DBMESH_API_URL;
+  const api =
+    apiUrl === undefined
+      ? null
+      : new AgentApiClient({
+          baseUrl: apiUrl,
+          token: env.DBMESH_AGENT_TOKEN ?? "",
+          userAgent: `dbmesh-agent/${AGENT_VERSION} (${env.DBMESH_AGENT_NAME})`,
+        });
+  // SQL audit events go to the console; without one there is nowhere to ship them, so nothing is recorded.
+  const audit =
+    api === null
+      ? null
+      : new AuditPipeline({
+          stateDir,
+          maxSpoolBytes: env.DBMESH_AGENT_AUDIT_SPOOL_MAX_BYTES,
+          maxBufferedEvents: env.DBMESH_AGENT_AUDIT_BUFFER_EVENTS,
+          batchMs: env.DBMESH_AGENT_AUDIT_BATCH_MS,
+          post: (body, signal) => api.postAudit(body, signal),
+          log,
+        });
+  if (audit === null) log.info("SQL audit is off: it needs a console (DBMESH_API_URL) to send events to");
   const agent = new Agent({
     log,
     listen: env.DBMESH_AGENT_LISTEN,
@@ -32,9 +56,8 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
     shutdownTimeoutMs: env.DBMESH_AGENT_SHUTDOWN_TIMEOUT_MS,
     connectTimeoutMs: env.DBMESH_AGENT_CONNECT_TIMEOUT_MS,
     healthCheck: { intervalMs: env.DBMESH_AGENT_HEALTH_INTERVAL_MS, timeoutMs: env.DBMESH_AGENT_HEALTH_TIMEOUT_MS },
+    audit,
   });
-  const stateDir = env.DBMESH_AGENT_STATE_DIR;
-  const apiUrl = env.DBMESH_API_URL;
 
   let heartbeat: HeartbeatSender | null = null;
   const apply = (config: AgentConfig, source: string): ApplyOutcome => {
@@ -69,12 +92,7 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
   const address = await agent.start();
 
   let poller: ConfigPoller | null = null;
-  if (apiUrl !== undefined) {
-    const api = new AgentApiClient({
-      baseUrl: apiUrl,
-      token: env.DBMESH_AGENT_TOKEN ?? "",
-      userAgent: `dbmesh-agent/${AGENT_VERSION} (${env.DBMESH_AGENT_NAME})`,
-    });
+  if (api !== null) {
     poller = new ConfigPoller({
       api,
       waitSeconds: env.DBMESH_AGENT_POLL_WAIT_SECONDS,
@@ -88,11 +106,14 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
       agent,
       name: env.DBMESH_AGENT_NAME,
       address: `${address.address}:${address.port}`,
+      audit,
       log,
       onNewerRevision: () => poller?.wake(),
     });
     poller.start();
     heartbeat.start();
+    // An alarm should not wait for the next beat. Deferred: it is raised on the hot path.
+    audit?.onAlarm(() => setImmediate(() => void heartbeat?.sendNow()));
   } else if (agent.runtime.current === null) {
     log.warn("no configuration: clients are refused until one is applied");
   }

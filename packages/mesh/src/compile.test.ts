@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AgentConfig, compile, MeshCompileError } from "./compile";
 import { demoMesh } from "./fixtures/demo-mesh";
-import { DatabaseEndpoint, type MeshDefinition } from "./schemas";
+import { DatabaseEndpoint, type MeshDefinition, VirtualDatabase } from "./schemas";
 
 function demoWith(change: (mesh: MeshDefinition) => void): MeshDefinition {
   const mesh = structuredClone(demoMesh);
@@ -38,14 +38,14 @@ const fleetMesh = demoWith((m) => {
     endpoint({ name: "pg-analytics", labels: { app: "shop", role: "olap" }, role: "REPLICA", weight: 3, password: "pw-a" }),
     endpoint({ name: "pg-staging", environment: "staging", labels: { app: "shop" }, host: "10.1.0.4" }),
   );
-  m.virtualDatabases.push({
+  m.virtualDatabases.push(VirtualDatabase.parse({
     name: "analytics",
     description: "",
     environment: "dev",
     trafficStrategy: null,
     backends: [],
     backendSelector: { role: "olap" },
-  });
+  }));
   m.accessRules.push({
     name: "analytics-read",
     virtualDatabase: "analytics",

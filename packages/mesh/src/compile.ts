@@ -5,8 +5,14 @@ import { fingerprint } from "./fingerprint";
 import type { Issue } from "./issue";
 import { checkReferences } from "./references";
 import {
+  AccessDefault,
   AccessOperation,
   AccessRule,
+  AuditPolicy,
+  DEFAULT_AUDIT_POLICY,
+  FunctionNamePattern,
+  NO_RATE_LIMITS,
+  RateLimits,
   DatabaseEndpoint,
   EndpointRole,
   type MeshDefinition,
@@ -56,6 +62,12 @@ export const AgentVirtualDatabase = z.object({
   trafficStrategy: AgentTrafficStrategy,
   /** Most specific first (see access-rule-order.ts); the agent applies the first that matches. */
   accessRules: z.array(AgentAccessRule),
+  // Governance, added later: defaulted so that a config saved by an older control plane still parses.
+  accessDefault: AccessDefault.default("allow"),
+  audit: AuditPolicy.default(DEFAULT_AUDIT_POLICY),
+  rateLimits: RateLimits.default(NO_RATE_LIMITS),
+  /** Extra names refused unless a rule allows `call` on them (the agent has its own built-in list too). */
+  dangerousFunctions: z.array(FunctionNamePattern).default([]),
 });
 export type AgentVirtualDatabase = z.infer<typeof AgentVirtualDatabase>;
 
@@ -121,6 +133,10 @@ export function compile(input: { revision: number; mesh: MeshDefinition; credent
           : // checkReferences above guarantees it exists.
             (strategies.get(vdb.trafficStrategy) as TrafficStrategy),
       ),
+      accessDefault: vdb.accessDefault,
+      audit: vdb.audit,
+      rateLimits: vdb.rateLimits,
+      dangerousFunctions: [...new Set(vdb.dangerousFunctions)].sort(compareNames),
       accessRules: sortAccessRules(
         mesh.accessRules
           .filter((rule) => rule.virtualDatabase === vdb.name)

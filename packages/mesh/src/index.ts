@@ -8,3 +8,4 @@ export * from "./access-rule-order";
 export * from "./compile";
 export { demoMesh } from "./fixtures/demo-mesh";
 export * from "./access-evaluate";
+export * from "./access-decide";

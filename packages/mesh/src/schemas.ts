@@ -179,6 +179,49 @@ export const TrafficStrategy = z.object({
 });
 export type TrafficStrategy = z.infer<typeof TrafficStrategy>;
 
+/** What a statement no access rule covers gets. */
+export const AccessDefault = z.enum(["allow", "deny"]);
+export type AccessDefault = z.infer<typeof AccessDefault>;
+
+export const AuditMode = z.enum(["all", "writes", "denied", "sample", "off"]);
+export type AuditMode = z.infer<typeof AuditMode>;
+
+/** Which statements the agent records in the SQL audit trail, and how much of their text. */
+export const AuditPolicy = z.object({
+  /** all; writes (and DDL) only; denied only; a sample (`sampleRate`) of all; off. */
+  mode: AuditMode.default("all"),
+  sampleRate: z.coerce.number({ error: "sample rate must be a number" }).min(0, "sample rate is between 0 and 1").max(1, "sample rate is between 0 and 1").default(0.1),
+  /** Keep literal values in the recorded text (else they are replaced by $n placeholders). */
+  keepLiterals: z.boolean().default(false),
+});
+export type AuditPolicy = z.infer<typeof AuditPolicy>;
+export const DEFAULT_AUDIT_POLICY: AuditPolicy = { mode: "all", sampleRate: 0.1, keepLiterals: false };
+
+const PerSecond = z.coerce
+  .number({ error: "a rate must be a number" })
+  .int("a rate is a whole number of statements per second")
+  .min(1, "a rate must be at least 1 statement per second")
+  .max(1_000_000, "a rate must be at most 1,000,000 statements per second")
+  .nullable()
+  .default(null);
+
+/** Statements per second (token buckets in the agent); null: no limit. */
+export const RateLimits = z.object({
+  perCredentialPerSecond: PerSecond,
+  perDatabasePerSecond: PerSecond,
+});
+export type RateLimits = z.infer<typeof RateLimits>;
+export const NO_RATE_LIMITS: RateLimits = { perCredentialPerSecond: null, perDatabasePerSecond: null };
+
+/** A function name as a dangerous-function entry: `name` or `schema.name`, `*` as a wildcard run (`dblink*`). */
+export const FunctionNamePattern = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1, "a function name cannot be empty")
+  .max(130, "a function name must be at most 130 characters")
+  .regex(/^[a-z0-9_*$]+(\.[a-z0-9_*$]+)?$/, "a function name is 'name' or 'schema.name' ('*' matches any run)");
+
 export const VirtualDatabase = z
   .object({
     name: ResourceName,
@@ -189,6 +232,12 @@ export const VirtualDatabase = z
     backends: z.array(resourceName("backend endpoint")).default([]),
     /** Endpoints whose labels include all of these are backends too. */
     backendSelector: Labels.default({}),
+    /** What a table no access rule covers gets. */
+    accessDefault: AccessDefault.default("allow"),
+    audit: AuditPolicy.default(DEFAULT_AUDIT_POLICY),
+    rateLimits: RateLimits.default(NO_RATE_LIMITS),
+    /** Refused unless a rule allows `call` on them, on top of the agent's built-in list. */
+    dangerousFunctions: z.array(FunctionNamePattern).max(200).default([]),
   })
   .refine((v) => v.backends.length > 0 || Object.keys(v.backendSelector).length > 0, {
     message: "choose at least one backend endpoint or a label selector",

@@ -481,3 +481,36 @@ spec:
     if ("errors" in result) for (const error of result.errors) expect(error.message).toMatch(/^document \d+/);
   });
 });
+
+describe("virtual database governance in YAML", () => {
+  it("round-trips the access default, audit policy, rate limits and dangerous functions", () => {
+    const mesh = structuredClone(demoMesh);
+    const vdb = mesh.virtualDatabases[0]!;
+    vdb.accessDefault = "deny";
+    vdb.audit = { mode: "sample", sampleRate: 0.25, keepLiterals: true };
+    vdb.rateLimits = { perCredentialPerSecond: 200, perDatabasePerSecond: null };
+    vdb.dangerousFunctions = ["my_exec", "admin.run_*"];
+    const text = exportMeshYaml(mesh);
+    expect(text).toContain("accessDefault: deny");
+    const parsed = parseMeshYaml(text);
+    if (!("mesh" in parsed)) throw new Error(JSON.stringify(parsed.errors));
+    expect(parsed.mesh.virtualDatabases[0]).toMatchObject({
+      accessDefault: "deny",
+      audit: { mode: "sample", sampleRate: 0.25, keepLiterals: true },
+      rateLimits: { perCredentialPerSecond: 200, perDatabasePerSecond: null },
+      dangerousFunctions: ["admin.run_*", "my_exec"],
+    });
+  });
+
+  it("defaults what a document leaves out, and names a bad value with its line", () => {
+    const doc = (extra: string) =>
+      `apiVersion: core.database-mesh.io/v1alpha1\nkind: VirtualDatabase\nmetadata: {name: v}\nspec:\n  services:\n    - name: v\n      environment: dev\n      backends: [pg-main]\n${extra}`;
+    const env = "---\napiVersion: dbmesh.io/v1alpha1\nkind: Environment\nmetadata: {name: dev}\nspec: {}\n---\napiVersion: core.database-mesh.io/v1alpha1\nkind: DatabaseEndpoint\nmetadata: {name: pg-main, annotations: {dbmesh.io/environment: dev}}\nspec: {database: {PostgreSQL: {host: h, port: 5432, user: u, db: d}}}\n---\n";
+    const plain = parseMeshYaml(env + doc(""));
+    if (!("mesh" in plain)) throw new Error(JSON.stringify(plain.errors));
+    expect(plain.mesh.virtualDatabases[0]).toMatchObject({ accessDefault: "allow", audit: { mode: "all" }, dangerousFunctions: [] });
+    const bad = parseMeshYaml(env + doc("      rateLimits: {perCredentialPerSecond: 0}\n"));
+    if (!("errors" in bad)) throw new Error("a rate of 0 was accepted");
+    expect(bad.errors[0]?.message).toMatch(/rateLimits\.perCredentialPerSecond.*at least 1|at least 1 statement per second/);
+  });
+});

@@ -6,6 +6,8 @@ import { meshCollection, MeshKind, meshKinds } from "./mesh-kind";
 import { checkReferences } from "./references";
 import {
   AccessRule,
+  type AuditPolicy,
+  DEFAULT_AUDIT_POLICY,
   DatabaseEndpoint,
   Environment,
   type LoadBalanceAlgorithm,
@@ -169,10 +171,21 @@ function virtualDatabaseDocument(vdb: VirtualDatabase) {
           environment: vdb.environment,
           ...(vdb.backends.length > 0 ? { backends: vdb.backends } : {}),
           ...(Object.keys(vdb.backendSelector).length > 0 ? { backendSelector: sortedRecord(vdb.backendSelector) } : {}),
+          // Always written: whether unmatched tables are open or closed must never depend on a default.
+          accessDefault: vdb.accessDefault,
+          ...(!sameAudit(vdb.audit, DEFAULT_AUDIT_POLICY) ? { audit: { ...vdb.audit } } : {}),
+          ...(vdb.rateLimits.perCredentialPerSecond !== null || vdb.rateLimits.perDatabasePerSecond !== null
+            ? { rateLimits: { ...vdb.rateLimits } }
+            : {}),
+          ...(vdb.dangerousFunctions.length > 0 ? { dangerousFunctions: [...vdb.dangerousFunctions].sort(compareNames) } : {}),
         },
       ],
     },
   };
+}
+
+function sameAudit(a: AuditPolicy, b: AuditPolicy): boolean {
+  return a.mode === b.mode && a.sampleRate === b.sampleRate && a.keepLiterals === b.keepLiterals;
 }
 
 function accessRuleDocument(rule: AccessRule) {
@@ -664,6 +677,10 @@ function readVirtualDatabase(ctx: DocumentContext, input: DocumentInput): Draft 
       trafficStrategy: service.trafficStrategy ?? null,
       backends: service.backends,
       backendSelector: stringRecord(service.backendSelector),
+      accessDefault: service.accessDefault,
+      audit: service.audit,
+      rateLimits: service.rateLimits,
+      dangerousFunctions: service.dangerousFunctions,
     },
     paths: [
       NAME,
@@ -672,6 +689,10 @@ function readVirtualDatabase(ctx: DocumentContext, input: DocumentInput): Draft 
       [["trafficStrategy"], [...svc, "trafficStrategy"]],
       [["backends"], [...svc, "backends"]],
       [["backendSelector"], [...svc, "backendSelector"]],
+      [["accessDefault"], [...svc, "accessDefault"]],
+      [["audit"], [...svc, "audit"]],
+      [["rateLimits"], [...svc, "rateLimits"]],
+      [["dangerousFunctions"], [...svc, "dangerousFunctions"]],
     ],
     ...(!hasOwnBackends && typeof service.trafficStrategy === "string"
       ? { inheritSelectorFrom: service.trafficStrategy }

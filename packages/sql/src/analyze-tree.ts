@@ -1,4 +1,4 @@
-import type { AccessOperation, StatementKind } from "@dbmesh/mesh";
+import type { AccessOperation, AccessStatement, FunctionRef, SettingChange, StatementKind } from "@dbmesh/mesh";
 import type { ParseTree } from "./pg-parser";
 import type { StatementAnalysis, TableRef, TransactionCommand } from "./types";
 
@@ -112,6 +112,8 @@ class StatementWalk {
   writes = false;
   locking = false;
   createsTemp = false;
+  readonly functions: FunctionRef[] = [];
+  readonly settings: SettingChange[] = [];
   /** CTE names in scope, innermost last; a CTE hides a table of the same unqualified name. */
   private readonly ctes: string[] = [];
   /** Triples (item, a, b); the top runs first. */
@@ -199,6 +201,10 @@ class StatementWalk {
           case "TruncateStmt":
             stack.push(VISIT, (child as Json).relations, "truncate");
             break;
+          case "FuncCall":
+            this.call(child as Json);
+            stack.push(VISIT, child, op);
+            break;
           default:
             stack.push(VISIT, child, op);
         }
@@ -231,6 +237,24 @@ class StatementWalk {
     this.tables.add(schema, name, op);
   }
 
+  /** A function called by name; `set_config('search_path', …)` also changes the search path. */
+  call(funcCall: Json): void {
+    const fn = functionRef(funcCall.funcname);
+    if (fn === null) return;
+    this.functions.push(fn);
+    if (fn.name !== "set_config" || (fn.schema !== null && fn.schema !== "pg_catalog")) return;
+    const args = (funcCall.args ?? []) as Json[];
+    const setting = stringConstant(args[0]);
+    if (setting === null) {
+      this.settings.push({ kind: "search_path_unknown" });
+      return;
+    }
+    if (setting.toLowerCase() !== "search_path") return;
+    const value = stringConstant(args[1]);
+    if (value === null) this.settings.push({ kind: "search_path_unknown" });
+    else this.settings.push({ kind: "search_path", schemas: splitSearchPath(value), local: booleanConstant(args[2]) !== false });
+  }
+
   /** DROP TABLE a, s.b / COMMENT ON TABLE …: relations named by String lists. */
   namedObjects(objectType: unknown, objects: unknown[]): void {
     const wholeName = RELATION_OBJECTS.has(objectType as string);
@@ -251,15 +275,28 @@ interface StatementFacts {
   readOnly: boolean;
   forUpdate: boolean;
   setsSessionState: boolean;
+  literalSensitive: boolean;
 }
 
-function analyzeStatement(stmt: Json, tables: TableSet): StatementFacts {
+/** What the access decision needs beyond tables, gathered across EXPLAIN's inner statement too. */
+class StatementExtras {
+  readonly functions: FunctionRef[] = [];
+  readonly opaque: FunctionRef[] = [];
+  readonly settings: SettingChange[] = [];
+  take(w: StatementWalk): void {
+    this.functions.push(...w.functions);
+    this.settings.push(...w.settings);
+  }
+}
+
+function analyzeStatement(stmt: Json, tables: TableSet, extras: StatementExtras): StatementFacts {
   const type = Object.keys(stmt)[0] ?? "";
   const body = (stmt[type] ?? {}) as Json;
   const kind = kindOfNode(type);
   const w = new StatementWalk(tables);
   let readOnly = false;
   let setsSessionState = false;
+  let literalSensitive = false;
 
   switch (type) {
     case "SelectStmt":
@@ -270,20 +307,41 @@ function analyzeStatement(stmt: Json, tables: TableSet): StatementFacts {
       readOnly = true;
       break;
     case "ExplainStmt": {
-      const inner = analyzeStatement((body.query ?? {}) as Json, tables);
+      // Judged by the statement it explains (EXPLAIN ANALYZE runs it; PostgreSQL checks its privileges either way).
+      const inner = analyzeStatement((body.query ?? {}) as Json, tables, extras);
       const analyze = explainAnalyzes(body.options);
       readOnly = inner.type !== "ExecuteStmt" && (!analyze || inner.readOnly);
       setsSessionState = analyze && inner.setsSessionState;
-      return { type, readOnly, forUpdate: inner.forUpdate, setsSessionState };
+      return { type, readOnly, forUpdate: inner.forUpdate, setsSessionState, literalSensitive: inner.literalSensitive };
     }
     case "VariableSetStmt":
       setsSessionState = body.is_local !== true && body.name !== "TRANSACTION" && body.name !== "TRANSACTION SNAPSHOT";
+      literalSensitive = variableSetting(body, extras);
+      break;
+    case "DoStmt":
+      extras.opaque.push({ schema: null, name: "do" });
+      break;
+    case "ExecuteStmt":
+      extras.opaque.push({ schema: null, name: "execute" });
+      w.walk(body.params, "select");
+      break;
+    case "LoadStmt":
+      setsSessionState = true;
+      extras.opaque.push({ schema: null, name: "load" });
+      break;
+    case "CallStmt": {
+      const fn = functionRef(((body.funccall ?? {}) as Json).funcname);
+      extras.opaque.push(fn ?? { schema: null, name: "call" });
+      w.walk((body.funccall as Json | undefined)?.args, "select");
+      break;
+    }
+    case "DiscardStmt":
+      if (body.target === "DISCARD_ALL") extras.settings.push({ kind: "search_path", schemas: null, local: false });
+      setsSessionState = true;
       break;
     case "PrepareStmt":
     case "ListenStmt":
     case "UnlistenStmt":
-    case "LoadStmt":
-    case "DiscardStmt":
       setsSessionState = true;
       w.walk(stmt, "select");
       break;
@@ -302,13 +360,97 @@ function analyzeStatement(stmt: Json, tables: TableSet): StatementFacts {
       // ACCESS SHARE needs SELECT in PostgreSQL; every stronger mode needs a write privilege.
       w.walk(body.relations, body.mode === 1 ? "select" : "update");
       break;
+    case "CopyStmt":
+      w.walk(stmt, "select");
+      // A server-side file or program: what it reads or writes is outside every table rule.
+      if (typeof body.filename === "string") extras.opaque.push({ schema: null, name: body.is_program === true ? "copy_program" : "copy_file" });
+      break;
     default:
       w.walk(stmt, kind === "ddl" || MAINTENANCE.has(type) ? "ddl" : "select");
   }
+  // DDL on no relation (CREATE FUNCTION, CREATE SCHEMA, DROP SCHEMA, GRANT, ALTER SYSTEM, VACUUM of everything …)
+  // is still DDL: judged as ddl on `*`, so only a rule covering every table allows it.
+  if ((kind === "ddl" || MAINTENANCE.has(type)) && !tables.list.some((t) => t.operation === "ddl")) tables.add(null, "*", "ddl");
+  extras.take(w);
   // A temp table dropped at commit leaves nothing behind on the connection.
   const dropsAtCommit = body.oncommit === "ONCOMMIT_DROP" || (body.into as Json | undefined)?.onCommit === "ONCOMMIT_DROP";
   const createsTemp = w.createsTemp && !dropsAtCommit;
-  return { type, readOnly, forUpdate: w.locking, setsSessionState: setsSessionState || createsTemp };
+  return { type, readOnly, forUpdate: w.locking, setsSessionState: setsSessionState || createsTemp, literalSensitive: literalSensitive || w.settings.length > 0 };
+}
+
+/** SET/RESET of search_path, role or session authorization. True when the analysis depends on the literal values. */
+function variableSetting(body: Json, extras: StatementExtras): boolean {
+  const name = typeof body.name === "string" ? body.name.toLowerCase() : "";
+  const kind = body.kind as string | undefined;
+  if (kind === "VAR_RESET_ALL") {
+    extras.settings.push({ kind: "search_path", schemas: null, local: false });
+    return false;
+  }
+  if (name === "role" || name === "session_authorization") {
+    const value = stringConstant(((body.args ?? []) as Json[])[0]);
+    // Back to the backend's own user is harmless; any other role would change privileges and `$user`.
+    const reset = kind === "VAR_RESET" || kind === "VAR_SET_DEFAULT" || (name === "role" && value?.toLowerCase() === "none");
+    if (!reset) extras.opaque.push({ schema: null, name: "set_role" });
+    return true;
+  }
+  if (name !== "search_path") return false;
+  const local = body.is_local === true;
+  if (kind === "VAR_RESET" || kind === "VAR_SET_DEFAULT") extras.settings.push({ kind: "search_path", schemas: null, local });
+  else if (kind === "VAR_SET_VALUE") {
+    const schemas: string[] = [];
+    for (const arg of (body.args ?? []) as Json[]) {
+      const v = stringConstant(arg);
+      if (v === null) {
+        extras.settings.push({ kind: "search_path_unknown" });
+        return true;
+      }
+      // Each argument is one schema name, verbatim (search_path is GUC_LIST_QUOTE: PostgreSQL quotes each
+      // one, so 'a, b' names a single schema "a, b" and 'Audit' keeps its case). Only set_config's text is a list.
+      schemas.push(v);
+    }
+    extras.settings.push({ kind: "search_path", schemas, local });
+  }
+  return true;
+}
+
+/** `schema.name` or `name` of a FuncCall's funcname (a list of String nodes). */
+function functionRef(funcname: unknown): FunctionRef | null {
+  if (!Array.isArray(funcname) || funcname.length === 0) return null;
+  const names = (funcname as Json[]).map((n) => String(((n.String as Json | undefined)?.sval ?? "") as string));
+  const name = names[names.length - 1]!.toLowerCase();
+  const schema = names.length > 1 ? names[names.length - 2]!.toLowerCase() : null;
+  return { schema, name };
+}
+
+/** A string (or name) constant, possibly under a cast; null for anything computed. */
+function stringConstant(node: unknown): string | null {
+  let n = node as Json | undefined;
+  if (n?.TypeCast !== undefined) n = (n.TypeCast as Json).arg as Json | undefined;
+  const c = n?.A_Const as Json | undefined;
+  const sval = (c?.sval as Json | undefined)?.sval;
+  return typeof sval === "string" ? sval : c !== undefined && c.sval !== undefined ? "" : null;
+}
+
+function booleanConstant(node: unknown): boolean | null {
+  let n = node as Json | undefined;
+  if (n?.TypeCast !== undefined) n = (n.TypeCast as Json).arg as Json | undefined;
+  const c = n?.A_Const as Json | undefined;
+  if (c === undefined) return null;
+  if (c.boolval !== undefined) return (c.boolval as Json).boolval === true;
+  const s = stringConstant(n);
+  if (s !== null) return ["true", "on", "1", "yes", "t"].includes(s.toLowerCase());
+  return null;
+}
+
+/** `audit, "Public"` → ["audit", "Public"]: PostgreSQL's own reading of a search_path value. */
+function splitSearchPath(value: string): string[] {
+  const out: string[] = [];
+  for (const raw of value.split(",")) {
+    const item = raw.trim();
+    if (item === "") continue;
+    out.push(item.startsWith('"') && item.endsWith('"') && item.length >= 2 ? item.slice(1, -1).replaceAll('""', '"') : item.toLowerCase());
+  }
+  return out;
 }
 
 /** EXPLAIN ANALYZE, EXPLAIN (ANALYZE), EXPLAIN (ANALYZE true|on|1) — but not (ANALYZE false|off|0). */
@@ -338,16 +480,32 @@ function transactionOf(stmt: Json): TransactionCommand | null {
 export function analyzeTree(tree: ParseTree): StatementAnalysis {
   const stmts = tree.stmts ?? [];
   const tables = new TableSet();
+  const parts: AccessStatement[] = [];
   let readOnly = stmts.length > 0;
   let forUpdate = false;
   let setsSessionState = false;
+  let literalSensitive = false;
   let kind: StatementKind = "other";
   stmts.forEach(({ stmt }, i) => {
-    const facts = analyzeStatement(stmt, tables);
-    if (i === 0) kind = facts.type === "SelectStmt" && facts.forUpdate ? "select_for_update" : kindOfNode(facts.type);
+    const own = new TableSet();
+    const extras = new StatementExtras();
+    const facts = analyzeStatement(stmt, own, extras);
+    const partKind = facts.type === "SelectStmt" && facts.forUpdate ? "select_for_update" : kindOfNode(facts.type);
+    if (i === 0) kind = partKind;
+    for (const t of own.list) tables.add(t.schema, t.name, t.operation);
+    parts.push(
+      Object.freeze({
+        kind: partKind,
+        tables: Object.freeze(own.list),
+        functions: Object.freeze(extras.functions),
+        opaque: Object.freeze(extras.opaque),
+        settings: Object.freeze(extras.settings),
+      }),
+    );
     readOnly &&= facts.readOnly;
     forUpdate ||= facts.forUpdate;
     setsSessionState ||= facts.setsSessionState;
+    literalSensitive ||= facts.literalSensitive;
   });
   const first = stmts[0]?.stmt;
   return freezeAnalysis({
@@ -358,6 +516,8 @@ export function analyzeTree(tree: ParseTree): StatementAnalysis {
     transaction: first === undefined ? null : transactionOf(first),
     setsSessionState,
     tables: tables.list,
+    parts: Object.freeze(parts),
+    literalSensitive,
     error: null,
   });
 }
@@ -371,6 +531,8 @@ export function failedAnalysis(error: string): StatementAnalysis {
     transaction: null,
     setsSessionState: false,
     tables: [],
+    parts: [],
+    literalSensitive: false,
     error,
   });
 }

@@ -49,13 +49,27 @@ describe("the cache by literal shape", () => {
     }
   });
 
-  it("still shares when literals sit in type modifiers and SET values", async () => {
+  it("still shares when literals sit in type modifiers", async () => {
     const a = await loadSqlAnalyzer();
     const typmod = a.analyze("SELECT x::varchar(10) FROM t");
     expect(a.analyze("SELECT x::varchar(20) FROM t")).toBe(typmod);
+  });
+
+  it("never shares SET values or set_config arguments: the access decision reads them", async () => {
+    const a = await loadSqlAnalyzer();
     const set = a.analyze("SET search_path = 'a'");
-    expect(a.analyze("SET search_path = 'b'")).toBe(set);
+    const other = a.analyze("SET search_path = 'b'");
+    expect(other).not.toBe(set);
     expect(set.setsSessionState).toBe(true);
+    expect(set.parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["a"], local: false }]);
+    expect(other.parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["b"], local: false }]);
+    // As PostgreSQL reads them: each SET argument is one schema, verbatim; set_config's text is a list.
+    expect(a.analyze("SET search_path = 'audit, public', \"Sales\"").parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["audit, public", "Sales"], local: false }]);
+    expect(a.analyze("SELECT set_config('search_path', 'Audit, \"Sales\"', true)").parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["audit", "Sales"], local: true }]);
+    const f1 = a.analyze("SELECT set_config('search_path', 'audit', false)");
+    const f2 = a.analyze("SELECT set_config('search_path', 'public', false)");
+    expect(f2.parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["public"], local: false }]);
+    expect(f1.parts[0]?.settings).toEqual([{ kind: "search_path", schemas: ["audit"], local: false }]);
   });
 });
 

@@ -56,7 +56,7 @@ class CachedSqlAnalyzer implements SqlAnalyzer {
     const { analysis, cacheable, tree } = this.analyzeUncached(sql);
     if (!cacheable) return analysis;
     // Texts stored by shape are not stored by text as well: one-off literals would only evict useful entries.
-    if (shape !== null && tree !== null && analysis.error === null && literalsAreConstants(tree, this.literalOffsets)) {
+    if (shape !== null && tree !== null && analysis.error === null && !analysis.literalSensitive && literalsAreConstants(tree, this.literalOffsets)) {
       this.shapes.set(shape, analysis);
     } else {
       this.cache.set(sql, analysis);

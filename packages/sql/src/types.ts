@@ -1,4 +1,4 @@
-import type { AccessOperation, StatementKind } from "@dbmesh/mesh";
+import type { AccessOperation, AccessStatement, StatementKind } from "@dbmesh/mesh";
 
 export interface TableRef {
   schema: string | null;
@@ -36,6 +36,13 @@ export interface StatementAnalysis {
   setsSessionState: boolean;
   /** Every table touched, CTE references excluded, deduplicated by schema + name + operation. */
   tables: TableRef[];
+  /** Each statement of the text, in order, as the access decision (packages/mesh decideStatements) reads it. */
+  parts: readonly AccessStatement[];
+  /**
+   * The analysis depends on literal values (SET search_path = 'x', set_config('search_path', 'x', …)): it
+   * must be cached by exact text, never shared by literal shape.
+   */
+  literalSensitive: boolean;
   /**
    * Why the text could not be analyzed, else null. Usually a syntax error (PostgreSQL would report the same);
    * see `isAnalyzerFailure` for the rare texts PostgreSQL may accept but dbmesh cannot analyze.

@@ -1,4 +1,7 @@
-// The agent's side of PROTOCOL.md over HTTP: GET /api/agent/v1/config (long-poll) and POST /api/agent/v1/heartbeat.
+import type { AuditPostResult } from "../audit/sender";
+
+// The agent's side of PROTOCOL.md over HTTP: GET /api/agent/v1/config (long-poll), POST /api/agent/v1/heartbeat
+// and POST /api/agent/v1/audit.
 // Every outcome is a value, never a thrown error, so the loops that call this cannot be broken by the network.
 // Config bodies carry backend passwords: nothing here logs them.
 
@@ -55,6 +58,25 @@ export class AgentApiClient {
       return { kind: "config", body, etag: res.headers.get("etag") };
     } catch (err) {
       return { kind: "error", message: `GET ${url.pathname}: could not read the answer: ${describeFetchError(err)}` };
+    }
+  }
+
+  /** POST /api/agent/v1/audit with an already serialized batch (JSON bytes); 2xx is the acknowledgement. */
+  async postAudit(body: Buffer | string, signal?: AbortSignal): Promise<AuditPostResult> {
+    const url = this.url("/api/agent/v1/audit");
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: this.headers({ "content-type": "application/json", accept: "application/json" }),
+        // Buffer.concat's result is backed by a plain ArrayBuffer.
+        body: typeof body === "string" ? body : (body as Uint8Array<ArrayBuffer>),
+        signal: signal === undefined ? AbortSignal.timeout(60_000) : AbortSignal.any([AbortSignal.timeout(60_000), signal]),
+      });
+      if (res.status < 200 || res.status > 299) return { ok: false, status: res.status, message: `POST ${url.pathname} answered ${res.status}: ${await errorText(res)}` };
+      const json = (await res.json().catch(() => ({}))) as { accepted?: unknown };
+      return { ok: true, accepted: typeof json.accepted === "number" ? json.accepted : 0 };
+    } catch (err) {
+      return { ok: false, status: null, message: `POST ${url.pathname} failed: ${describeFetchError(err)}` };
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Agent } from "../agent";
+import type { AgentAlarm, AuditPipeline } from "../audit/audit-pipeline";
 import { AGENT_VERSION } from "../version";
 import type { AgentApiClient } from "./api-client";
 
@@ -22,12 +23,21 @@ export interface HeartbeatBody {
     queriesPerSecond: number;
     errorsTotal: number;
     poolWaitsTotal: number;
+    /** Present when the SQL audit is on. */
+    auditSpooled?: number;
+    auditSent?: number;
+    auditDropped?: number;
+    auditSpoolBytes?: number;
   };
+  /** Conditions an operator must see (e.g. `audit_dropping`); empty when all is well. */
+  alarms: AgentAlarm[];
 }
 
 export interface HeartbeatOptions {
   api: AgentApiClient;
   agent: Agent;
+  /** The SQL audit trail, for its counters and alarm. */
+  audit?: AuditPipeline | null;
   name: string;
   address: string;
   log: Logger;
@@ -66,6 +76,7 @@ export class HeartbeatSender {
     const qps = Math.round(((totals.queries - this.lastQueries) / seconds) * 10) / 10;
     this.lastQueries = totals.queries;
     this.lastAt = now;
+    const audit = this.options.audit ?? null;
     let serverConnections = 0;
     for (const pool of agent.runtime.pools.values()) serverConnections += pool.idleCount + pool.inUse;
     return {
@@ -82,7 +93,11 @@ export class HeartbeatSender {
         queriesPerSecond: qps,
         errorsTotal: totals.errors,
         poolWaitsTotal: totals.poolWaits,
+        ...(audit === null
+          ? {}
+          : { auditSpooled: audit.counters.spooled, auditSent: audit.counters.sent, auditDropped: audit.counters.dropped, auditSpoolBytes: audit.spool.bytes }),
       },
+      alarms: audit?.alarms() ?? [],
     };
   }
 

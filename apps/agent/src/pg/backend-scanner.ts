@@ -5,15 +5,24 @@ import { Backend } from "./protocol";
 // message's type (and ReadyForQuery's status byte) and may drop the short acknowledgements the agent caused
 // itself (ParseComplete, BindComplete, CloseComplete of statements it re-prepared). To drop or read them
 // reliably, a partial header, or a ReadyForQuery missing its status byte, is held back until the next chunk.
+// CommandComplete and ErrorResponse (small: a tag, an error's fields) are held back until whole as well, so
+// that the SQL audit can read a statement's row count and SQLSTATE from `buf` at `pos`.
 
 export interface BackendSink {
-  /** Called at each message header. `status` is ReadyForQuery's status byte (0 for other types). True drops it. */
-  onMessage(type: number, length: number, status: number): boolean;
+  /**
+   * Called at each message header. `status` is ReadyForQuery's status byte (0 for other types). The message
+   * starts at buf[pos]; CommandComplete and ErrorResponse up to WHOLE_MESSAGE_LIMIT bytes are there whole.
+   * True drops it.
+   */
+  onMessage(type: number, length: number, status: number, buf: Buffer, pos: number): boolean;
   /** Forward buf[start, end) to the client. */
   forward(buf: Buffer, start: number, end: number): void;
   /** The backend sent a length below 4: the stream cannot be followed any more. */
   onProtocolError(message: string): void;
 }
+
+/** CommandComplete/ErrorResponse messages up to this size reach the sink whole. */
+export const WHOLE_MESSAGE_LIMIT = 64 * 1024;
 
 export class BackendScanner {
   private carry: Buffer | null = null;
@@ -60,7 +69,8 @@ export class BackendScanner {
         return;
       }
       const total = length + 1;
-      const drop = sink.onMessage(type, length, type === Backend.ReadyForQuery ? (buf[pos + 5] as number) : 0);
+      if (total > avail && total <= WHOLE_MESSAGE_LIMIT && (type === Backend.CommandComplete || type === Backend.ErrorResponse)) break;
+      const drop = sink.onMessage(type, length, type === Backend.ReadyForQuery ? (buf[pos + 5] as number) : 0, buf, pos);
       if (drop) {
         // Only complete short messages are ever dropped (their 5 bytes are here).
         if (pos > fwdStart) sink.forward(buf, fwdStart, pos);

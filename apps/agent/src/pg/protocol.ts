@@ -47,6 +47,7 @@ export const Backend = {
   NotificationResponse: 0x41, // A
   ParameterStatus: 0x53, // S
   ParseComplete: 0x31, // 1
+  PortalSuspended: 0x73, // s
   ReadyForQuery: 0x5a, // Z
 } as const;
 
@@ -76,6 +77,7 @@ export const SqlState = {
   InvalidCatalogName: "3D000",
   InsufficientPrivilege: "42501",
   DuplicatePreparedStatement: "42P05",
+  InvalidSqlStatementName: "26000",
   TooManyConnections: "53300",
   ConfigurationLimitExceeded: "53400",
   AdminShutdown: "57P01",

@@ -11,16 +11,20 @@ import { scanningOwner, type ServerConnection } from "./server-connection";
 export interface ResetPlan {
   rollback: boolean;
   discard: boolean;
+  /** ReadyForQuery still owed for what the client sent before leaving (a COMMIT pipelined with Terminate): awaited first. */
+  pending?: number;
 }
 
 const RESET_TIMEOUT_MS = 5_000;
 
 export function releaseClean(pool: Pool, server: ServerConnection, plan: ResetPlan): void {
-  if (!plan.rollback && !plan.discard) {
+  const pending = plan.pending ?? 0;
+  if (!plan.rollback && !plan.discard && pending === 0) {
     pool.release(server, true);
     return;
   }
-  let expected = 0;
+  let expected = pending;
+  let answered = 0;
   let failed = false;
   let done = false;
   const finish = (reusable: boolean) => {
@@ -33,7 +37,13 @@ export function releaseClean(pool: Pool, server: ServerConnection, plan: ResetPl
   const owner = scanningOwner(
     {
       onMessage(type, _length, status) {
-        if (type === Backend.ErrorResponse) failed = true;
+        // An error of the client's own last statements is theirs; only the reset itself must succeed.
+        if (type === Backend.ErrorResponse && answered >= pending) failed = true;
+        if (type === Backend.ReadyForQuery && answered < pending) {
+          // The session's own requests: settle them in its tracker so the server goes back idle.
+          answered++;
+          server.tracker.ready();
+        }
         if (type === Backend.ReadyForQuery && --expected === 0) finish(!failed && status === TxStatus.Idle);
         return false;
       },
@@ -44,6 +54,8 @@ export function releaseClean(pool: Pool, server: ServerConnection, plan: ResetPl
   );
   const timer = setTimeout(() => finish(false), RESET_TIMEOUT_MS);
   server.attach(owner);
+  // The session may have paused it (its client was slow); the answers must still arrive.
+  if (server.socket.isPaused()) server.socket.resume();
   // Two messages, not one multi-statement query: DISCARD ALL refuses to run inside an implicit transaction.
   if (plan.rollback) {
     expected++;

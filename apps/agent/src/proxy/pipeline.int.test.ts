@@ -2,8 +2,9 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Agent } from "../agent";
 import { buildConfig } from "../testing/config-builder";
-import { createScratchDatabase } from "../testing/postgres";
-import { startTestAgent } from "../testing/test-agent";
+import { query, TERMINATE } from "../pg/messages";
+import { adminQuery, createScratchDatabase } from "../testing/postgres";
+import { startTestAgent, waitFor } from "../testing/test-agent";
 
 // Pipelining: the client sends many cycles (each ending in Sync) before the first answer. The agent must keep
 // answers in order, keep the server while anything is in flight, re-prepare named statements on whichever
@@ -87,5 +88,48 @@ test("a write pipelined behind reads waits for the replica to answer, then goes 
     expect(w[1]?.rows[0].d).toBe(PRIMARY);
   } finally {
     await c.end();
+  }
+});
+
+/** Writes `bytes` to the client's socket in one write, bypassing the driver (which never pipelines Terminate). */
+function writeRaw(c: pg.Client, bytes: Buffer): void {
+  (c as unknown as { connection: { stream: { write(b: Buffer): boolean } } }).connection.stream.write(bytes);
+}
+
+test("a COMMIT pipelined with Terminate in one packet commits; an open transaction left that way rolls back", async () => {
+  const setup = pipelined("pipe");
+  await setup.connect();
+  await setup.query("create table if not exists commit_terminate (note text)");
+  await setup.end();
+
+  const c = pipelined("pipe");
+  await c.connect();
+  await c.query("BEGIN");
+  await c.query("insert into commit_terminate values ('committed')");
+  const closed = new Promise((resolve) => c.once("end", resolve));
+  writeRaw(c, Buffer.concat([query("COMMIT"), TERMINATE]));
+  await closed;
+  await waitFor(
+    async () => (await adminQuery("select count(*)::int as n from commit_terminate where note = 'committed'", PRIMARY)).rows[0].n === 1,
+    5_000,
+    "the pipelined COMMIT to persist the row",
+  );
+
+  const d = pipelined("pipe");
+  await d.connect();
+  await d.query("BEGIN");
+  const dClosed = new Promise((resolve) => d.once("end", resolve));
+  writeRaw(d, Buffer.concat([query("insert into commit_terminate values ('left open')"), TERMINATE]));
+  await dClosed;
+  // Every pooled server is back, out of any transaction, and the insert never committed.
+  const e = pipelined("pipe");
+  await e.connect();
+  try {
+    for (let i = 0; i < 4; i++) {
+      const r = await e.query("select count(*)::int as n, now() = statement_timestamp() as fresh from commit_terminate where note = 'left open'");
+      expect(r.rows[0]).toEqual({ n: 0, fresh: true });
+    }
+  } finally {
+    await e.end();
   }
 });

@@ -250,24 +250,39 @@ describe.skipIf(unavailable !== null)(`read/write splitting across a primary and
     expect((await pair.primary.query("SELECT count(*)::int AS n FROM items WHERE note = 'pipelined-write-first'")).rows[0]?.n).toBe(1);
   });
 
-  // KNOWN BUG (agent, src/proxy/session.ts ensureServer): within one extended-protocol cycle (no Sync between
-  // statements, as libpq's pipeline mode, pgjdbc batches or any client pipelining Parse/Bind/Execute send),
-  // once a read has taken a replica, every later statement of that cycle stays on the replica: with a replica
-  // held, ensureServer returns OK for role "primary" whenever `this.cycleOpen`. So the INSERT below reaches the
-  // standby and fails with "cannot execute INSERT in a read-only transaction". A pipelined BEGIN lands there
-  // too (the explicit transaction then stays on the replica: txStatus is not idle), and so does a pipelined
-  // SET, which pins the session to the replica for good. These tests expect the failure; once the agent sends
-  // such statements to the primary (or refuses them itself), they turn red: drop `.fails` then.
-  test.skipIf(!hasPgbench).fails("KNOWN BUG: a write pipelined behind a read in one cycle is sent to the replica", async () => {
+  // Within one extended-protocol cycle (no Sync between statements: libpq's pipeline mode, pgjdbc batches), once a
+  // read has taken a replica, a later write, BEGIN or SET must still reach the primary: the agent closes the
+  // replica's part with a Sync of its own (its ReadyForQuery never reaches the client) and moves on.
+  test.skipIf(!hasPgbench)("a write pipelined behind a read in one cycle runs on the primary", async () => {
     const run = await pgbench("\\startpipeline\nSELECT 1;\nINSERT INTO items (note) VALUES ('pipelined-read-first');\n\\endpipeline\n");
-    // Throws only on the bug; anything else (fixed, or failing some other way) makes this `.fails` test red.
-    expect(run.output).not.toMatch(/cannot execute INSERT in a read-only transaction/);
+    expect(run.output).not.toMatch(/ERROR|read-only transaction/);
+    expect(run.ok).toBe(true);
+    expect((await pair.primary.query("SELECT count(*)::int AS n FROM items WHERE note = 'pipelined-read-first'")).rows[0]?.n).toBe(1);
   });
 
-  test.skipIf(!hasPgbench).fails("KNOWN BUG: a SET pipelined behind a read pins the session to the replica; later writes fail", async () => {
+  test.skipIf(!hasPgbench)("a SET pipelined behind a read goes to the primary; later writes work", async () => {
     const script = "\\startpipeline\nSELECT 1;\nSET work_mem = '8MB';\n\\endpipeline\nINSERT INTO items (note) VALUES ('after-pipelined-set');\n";
     const run = await pgbench(script);
-    expect(run.output).not.toMatch(/cannot execute INSERT in a read-only transaction/);
+    expect(run.output).not.toMatch(/ERROR|read-only transaction/);
+    expect(run.ok).toBe(true);
+    expect((await pair.primary.query("SELECT count(*)::int AS n FROM items WHERE note = 'after-pipelined-set'")).rows[0]?.n).toBe(1);
+  });
+
+  test.skipIf(!hasPgbench)("a BEGIN pipelined behind a read opens its transaction on the primary", async () => {
+    const script =
+      "\\startpipeline\nSELECT 1;\nBEGIN;\nINSERT INTO items (note) VALUES ('pipelined-begin');\nSELECT pg_is_in_recovery();\nCOMMIT;\n\\endpipeline\n";
+    const run = await pgbench(script);
+    expect(run.output).not.toMatch(/ERROR|read-only transaction/);
+    expect(run.ok).toBe(true);
+    expect((await pair.primary.query("SELECT count(*)::int AS n FROM items WHERE note = 'pipelined-begin'")).rows[0]?.n).toBe(1);
+  });
+
+  test.skipIf(!hasPgbench)("an error in the replica's part of a cycle skips the rest of it, as PostgreSQL would", async () => {
+    const run = await pgbench("\\startpipeline\nSELECT 1/0;\nINSERT INTO items (note) VALUES ('after-error');\n\\endpipeline\n");
+    expect(run.output).toMatch(/division by zero/);
+    expect((await pair.primary.query("SELECT count(*)::int AS n FROM items WHERE note = 'after-error'")).rows[0]?.n).toBe(0);
+    // The session and the agent are fine afterwards.
+    await withClient(async (c) => expect(await where(c, `SELECT ${WHERE}`)).toBe("replica"));
   });
 
   test("with the replica stopped, reads fall back to the primary; once it is back, reads go to it again", async () => {

@@ -96,7 +96,7 @@ for (const [label, login] of [
 }
 
 describe("concurrency controls", () => {
-  test("past maxConcurrency a statement waits up to waitTimeoutMs, then gets 53400; others are not affected", async () => {
+  test("past maxConcurrency a statement waits up to waitTimeoutMs, then gets 53300; others are not affected", async () => {
     const a = await connectClient(agent, creds);
     const b = await connectClient(agent, creds);
     try {
@@ -104,7 +104,7 @@ describe("concurrency controls", () => {
       await new Promise((r) => setTimeout(r, 100));
       const started = Date.now();
       const err = (await b.query("select pg_sleep(0.01)").catch((e: unknown) => e)) as pg.DatabaseError;
-      expect(err.code).toBe("53400");
+      expect(err.code).toBe("53300");
       expect(err.message).toMatch(/concurrency limit of rule "slow-lane" of virtual database "guarded" reached: 1 matching statements already running; waited \d+ ms/);
       expect(Date.now() - started).toBeGreaterThanOrEqual(150);
       // Statements outside the rule run meanwhile, and the refused session still works.

@@ -2,6 +2,11 @@ import type { Duplex } from "node:stream";
 import { isAnalyzerFailure, type SqlAnalyzer, type StatementAnalysis } from "@dbmesh/sql";
 import type { Logger } from "pino";
 import type { BackendRuntime, Role, RuntimeSnapshot, VirtualDatabaseRuntime } from "../config/snapshot";
+import type { AuditPipeline } from "../audit/audit-pipeline";
+import type { SessionAudit } from "../audit/session-audit";
+import { credentialAccess, SessionAccess } from "../governance/access";
+import { type SessionRateLimits, sessionRateLimits } from "../governance/rate-limits";
+import { SQLSTATE_RATE_LIMITED, SQLSTATE_SYNTAX_ERROR, type StatementDecision } from "../governance/statement-decision";
 import type { AgentMetrics } from "../metrics";
 import type { BackendSink } from "../pg/backend-scanner";
 import { errorResponse } from "../pg/errors";
@@ -18,6 +23,7 @@ import {
   query,
   READY_FOR_QUERY_IDLE,
   readyForQuery,
+  SYNC,
 } from "../pg/messages";
 import { Backend, Frontend, SqlState, TxStatus } from "../pg/protocol";
 import type { Pool, PoolWaiter } from "../pool/pool";
@@ -70,6 +76,10 @@ const CORK_LIMIT = 64 * 1024;
 interface Refusal {
   code: string;
   message: string;
+  /** The access rule, circuit break or limit that refused (for the audit trail). */
+  rule?: string | null;
+  /** A governance decision (rule, limit, unanalyzable text), not a backend failure; unset: judged by the code. */
+  denied?: boolean;
 }
 
 class RefusedError extends Error {
@@ -88,6 +98,8 @@ export interface SessionDeps {
   runtime: AgentRuntime;
   cancels: CancelRegistry;
   maxMessageBytes: number;
+  /** The SQL audit trail (absent: nothing is audited). */
+  audit?: AuditPipeline | null;
 }
 
 export interface SessionInit {
@@ -111,6 +123,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private readonly log: Logger;
   /** Transaction pooling: client statement names are rewritten to per-server names. */
   private readonly rewrite: boolean;
+  /** This session's SQL audit (null: the virtual database's policy is off, or no audit trail). */
+  private readonly audit: SessionAudit | null;
 
   private ready = false;
   private closed = false;
@@ -128,6 +142,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private skipping = false;
   private txStatus: number = TxStatus.Idle;
   private pinned: boolean;
+  /** The agent sent the replica a Sync of its own mid-cycle (see ensureServer); its ReadyForQuery is swallowed. */
+  private movingToPrimary = false;
+  /** The replica's part of that cycle failed: skip the client's messages up to its Sync, as PostgreSQL would. */
+  private movedCycleFailed = false;
 
   private waiting = NONE;
   private waitBackend: BackendRuntime | null = null;
@@ -141,8 +159,22 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private readonly statements = new Map<string, PreparedStatement>();
   private lastUnnamedSql = "";
   private lastUnnamedAnalysis: StatementAnalysis | null = null;
+  /** The last unnamed Parse was refused: a Bind of the unnamed statement fails too. */
+  private lastUnnamedRefused = false;
+
+  /** Access rules for this credential, and the search path they resolve unqualified names against. */
+  private readonly access: SessionAccess;
+  /** Statements per second (null: the virtual database sets no limit). */
+  private readonly limits: SessionRateLimits | null;
+  /**
+   * The verdict on the text being handled (Query, Parse, Bind of a prepared statement, FunctionCall), set
+   * before it is forwarded or refused; what the SQL audit reads. See governance/statement-decision.ts.
+   */
+  decision: StatementDecision | null = null;
 
   private closing: { code: string; message: string; waitForTransaction: boolean } | null = null;
+  /** The client sent Terminate. */
+  private leaving = false;
   private clientPaused = false;
   private clientPausedForServer = false;
   private serverPaused = false;
@@ -174,10 +206,13 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.rewrite = init.vdb.mode === "transaction";
     this.pinned = init.vdb.mode === "session";
     this.reader = new FrameReader(deps.maxMessageBytes);
+    this.access = new SessionAccess(credentialAccess(init.vdb, init.credential));
+    this.limits = sessionRateLimits(init.vdb, init.credential);
     const keys = deps.cancels.issue();
     this.processId = keys.processId;
     this.secretKey = keys.secretKey;
     this.log = deps.log.child({ session: this.processId, virtualDatabase: this.virtualDatabase, credential: this.credential });
+    this.audit = deps.audit?.openSession({ vdbConfig: init.vdb.config, virtualDatabase: this.virtualDatabase, credential: this.credential, clientAddress: clientAddressOf(init.socket), applicationName: init.applicationName }) ?? null;
 
     // Listen at once: bytes a client pipelines right after its password must not be lost.
     this.client.on("data", this.onClientData);
@@ -315,15 +350,23 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (sqlEnd === -1) return this.malformed("Query");
     const sql = r.buf.toString("utf8", r.start + 5, sqlEnd);
     const analysis = this.deps.analyzer.analyze(sql);
+    // Decided afresh below; a circuit break refuses before the access decision, which must not be the last text's.
+    this.decision = null;
+    this.audit?.consider(sql, analysis);
     if (this.denied(analysis, sql)) return this.refuse(true);
     const slot = this.takeSlot(analysis, sql);
     if (slot !== OK) return slot === WAIT ? false : this.refuse(true);
     const step = this.ensureServer(this.routeOf(analysis, sql));
     if (step !== OK) return step === WAIT ? false : this.refuse(true);
+    // Counted once the statement really goes (a message that waited is handled again).
+    // A lone BEGIN/COMMIT/ROLLBACK is not counted ("BEGIN; SELECT …" is: only a whole text of transaction control is free).
+    if ((analysis.transaction === null || analysis.statements > 1) && this.rateLimited(analysis.statements)) return this.refuse(true);
     this.commitSlot();
     if (analysis.setsSessionState) this.pin();
     if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
+    this.access.forwarded(analysis, this.txStatus === TxStatus.Idle && analysis.statements === 1);
     this.forwardCurrent();
+    this.audit?.sentQuery(sql, analysis, (this.serverBackend as BackendRuntime).name, this.decision);
     this.sentSync();
     return true;
   }
@@ -337,8 +380,14 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (sqlEnd === -1) return this.malformed("Parse");
     const sql = buf.toString("utf8", nameEnd + 1, sqlEnd);
     const analysis = this.deps.analyzer.analyze(sql);
-    if (this.denied(analysis, sql)) return this.refuse(false);
+    // Decided afresh below; a circuit break refuses before the access decision, which must not be the last text's.
+    this.decision = null;
+    this.audit?.consider(sql, analysis);
     const named = nameEnd > nameStart;
+    if (this.denied(analysis, sql)) {
+      if (!named) this.forgetUnnamed(true);
+      return this.refuse(false);
+    }
     const name = named ? buf.toString("utf8", nameStart, nameEnd) : "";
     if (named && this.rewrite && this.statements.has(name)) {
       this.refusal = { code: SqlState.DuplicatePreparedStatement, message: `prepared statement "${name}" already exists` };
@@ -348,10 +397,12 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     if (analysis.setsSessionState) this.pin();
     this.openCycle();
+    this.access.forwarded(analysis, false);
     const server = this.server as ServerConnection;
     if (!named) {
       this.lastUnnamedSql = sql;
       this.lastUnnamedAnalysis = analysis;
+      this.lastUnnamedRefused = false;
     }
     if (!named || !this.rewrite) {
       if (named) this.statements.set(name, new PreparedStatement(name, name, sql, analysis, EMPTY));
@@ -395,12 +446,21 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       sql = stmt?.sql ?? "";
       analysis = stmt?.analysis ?? null;
     }
+    this.decision = null;
+    this.audit?.bound(buf, portalStart, portalEnd, sql, analysis);
+    if (stmt === undefined && stmtEnd === portalEnd + 1 && this.lastUnnamedRefused) {
+      this.refusal = { code: SqlState.InvalidSqlStatementName, message: "unnamed prepared statement does not exist (dbmesh refused its Parse)", denied: true };
+      return this.refuse(false);
+    }
+    // Checked again: a search path set since the Parse changes what its names mean (PostgreSQL re-plans).
+    if (analysis !== null && this.accessDenied(analysis)) return this.refuse(false);
     if (analysis !== null) {
       const slot = this.takeSlot(analysis, sql);
       if (slot !== OK) return slot === WAIT ? false : this.refuse(false);
     }
     const step = this.ensureServer(this.routeOf(analysis, sql));
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
+    if (analysis?.transaction == null && this.rateLimited(1)) return this.refuse(false);
     this.commitSlot();
     this.openCycle();
     const server = this.server as ServerConnection;
@@ -421,7 +481,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (nameEnd === -1 || (kind !== 0x53 && kind !== 0x50)) return this.malformed("Describe");
     const stmt =
       kind === 0x53 && nameEnd > r.start + 6 ? this.statements.get(r.buf.toString("utf8", r.start + 6, nameEnd)) : undefined;
-    const step = this.ensureServer(this.routeOf(stmt?.analysis ?? null, stmt?.sql ?? ""));
+    // A portal, or the unnamed statement, lives on the server held: describe it there.
+    const step = stmt === undefined && this.server !== null ? OK : this.ensureServer(this.routeOf(stmt?.analysis ?? null, stmt?.sql ?? ""));
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     this.openCycle();
     if (stmt !== undefined && this.rewrite) {
@@ -435,10 +496,12 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   }
 
   private onExecute(): boolean {
-    const step = this.ensureServer("primary");
+    // A portal lives on the server its Bind went to: never move for an Execute.
+    const step = this.server !== null ? OK : this.ensureServer("primary");
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     this.openCycle();
     this.forwardCurrent();
+    this.audit?.sentExecute(this.reader.buf, this.reader.start + 5, this.reader.end, (this.serverBackend as BackendRuntime).name, this.decision);
     return true;
   }
 
@@ -478,10 +541,20 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   }
 
   private onFunctionCall(): boolean {
+    // A function named by OID only: allowed only by a rule allowing `call` on "function_call" (see governance/access.ts).
+    const decision = this.access.functionCall;
+    this.decision = decision;
+    this.audit?.considerFunctionCall(this.reader.buf.readInt32BE(this.reader.start + 5));
+    if (!decision.allowed) {
+      this.refuseByDecision(decision);
+      return this.refuse(true);
+    }
     const step = this.ensureServer("primary");
     if (step !== OK) return step === WAIT ? false : this.refuse(true);
+    if (this.rateLimited(1)) return this.refuse(true);
     if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
     this.forwardCurrent();
+    this.audit?.sentFunctionCall(this.reader.buf.readInt32BE(this.reader.start + 5), (this.serverBackend as BackendRuntime).name, decision.rule);
     this.sentSync();
     return true;
   }
@@ -499,6 +572,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   /** A message the server answers with ReadyForQuery went out. */
   private sentSync(): void {
     (this.server as ServerConnection).tracker.sentSync();
+    this.audit?.sentSync();
+    this.access.sentSync();
     this.pendingSyncs++;
     this.syncStarts.push(this.cycleStartedAt);
     this.cycleStartedAt = 0;
@@ -536,11 +611,50 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       this.refusal = {
         code: SqlState.InsufficientPrivilege,
         message: `statement refused by circuit break "${rule.name}" of virtual database "${this.virtualDatabase}"`,
+        rule: rule.name,
+        denied: true,
       };
       this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: rule.name, reason: "circuit_break" });
       return true;
     }
-    return false;
+    return this.accessDenied(analysis);
+  }
+
+  /** Access rules (and texts that do not parse: fail closed). Sets the decision, and the refusal when denied. */
+  private accessDenied(analysis: StatementAnalysis): boolean {
+    const decision = this.access.decide(analysis);
+    this.decision = decision;
+    if (decision.allowed) return false;
+    this.refuseByDecision(decision);
+    return true;
+  }
+
+  private refuseByDecision(decision: StatementDecision): void {
+    this.refusal = { code: decision.sqlstate as string, message: decision.reason, rule: decision.rule, denied: true };
+    const reason = decision.sqlstate === SQLSTATE_SYNTAX_ERROR ? "syntax" : "access";
+    this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: decision.rule ?? "", reason });
+  }
+
+  /** Statements per second per credential and per virtual database: sets the refusal and returns true when over. */
+  private rateLimited(statements: number): boolean {
+    // Transaction control is never limited (callers check): a client must always be able to end a transaction.
+    const limits = this.limits;
+    if (limits === null) return false;
+    const hit = limits.take(statements > 0 ? statements : 1);
+    if (hit === null) return false;
+    const who = hit.scope === "per credential" ? ` for credential "${this.credential}"` : "";
+    const message = `rate limit of virtual database "${this.virtualDatabase}" reached: at most ${hit.rate} statements per second ${hit.scope}${who}; retry shortly`;
+    this.refusal = { code: SQLSTATE_RATE_LIMITED, message, rule: null, denied: true };
+    this.decision = { kind: this.decision?.kind ?? "other", tables: this.decision?.tables ?? [], allowed: false, rule: null, reason: message, sqlstate: SQLSTATE_RATE_LIMITED };
+    this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: "", reason: "rate_limit" });
+    return true;
+  }
+
+  /** After a refused unnamed Parse the server's unnamed statement is gone (or the agent's refusal): never Bind an older one. */
+  private forgetUnnamed(refused: boolean): void {
+    this.lastUnnamedSql = "";
+    this.lastUnnamedAnalysis = null;
+    this.lastUnnamedRefused = refused;
   }
 
   private takeSlot(analysis: StatementAnalysis, sql: string): Step {
@@ -555,9 +669,12 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       }
       const limit = control.rule;
       const refuse = (waitedMs: number) => {
+        // 53300 (too many at once); 53400 is the rate limit's.
         this.refusal = {
-          code: SqlState.ConfigurationLimitExceeded,
+          code: SqlState.TooManyConnections,
           message: `concurrency limit of rule "${limit.name}" of virtual database "${this.virtualDatabase}" reached: ${limit.maxConcurrency} matching statements already running; waited ${waitedMs} ms`,
+          rule: limit.name,
+          denied: true,
         };
         this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: limit.name, reason: "concurrency" });
       };
@@ -620,7 +737,14 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const held = this.server;
     if (held !== null) {
       const onReplica = (this.serverBackend as BackendRuntime).role === "replica";
-      if (!onReplica || role !== "primary" || this.pinned || this.cycleOpen || this.txStatus !== TxStatus.Idle) return OK;
+      if (!onReplica || role !== "primary" || this.pinned || this.txStatus !== TxStatus.Idle) return OK;
+      if (this.cycleOpen) {
+        // A write (or BEGIN, SET …) pipelined behind reads in one extended-protocol cycle: close the replica's
+        // part with a Sync of the agent's own, whose ReadyForQuery the client never sees, then move to a primary.
+        this.writeServer(SYNC);
+        this.sentSync();
+        this.movingToPrimary = true;
+      }
       // A write after pipelined reads on a replica: let the replica answer them, then move to a primary.
       if (this.pendingSyncs > 0) {
         this.waiting = WAIT_DRAIN;
@@ -730,6 +854,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private refuse(simple: boolean): boolean {
     const refusal = this.refusal as Refusal;
     this.refusal = null;
+    this.audit?.refused(refusal.code, refusal.message, refusal.rule, refusal.denied, this.serverBackend?.name ?? null, this.decision);
     if (this.currentSlot !== null) {
       this.currentSlot.release();
       this.currentSlot = null;
@@ -823,6 +948,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private flushClient(): void {
     const out = this.clientOut;
     if (out.length === 0) return;
+    // A result goes out only once its statement's audit event is in the spool file (one event-loop turn at most).
+    if (this.audit !== null && this.audit.holdFlush(this.flushClientLater)) return;
     const bytes = this.clientOutBytes;
     this.clientOutBytes = 0;
     const client = this.client;
@@ -874,9 +1001,21 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   };
 
   /** BackendSink: one message header from the server. */
-  onMessage(type: number, _length: number, status: number): boolean {
+  onMessage(type: number, length: number, status: number, buf: Buffer, pos: number): boolean {
     switch (type) {
+      case Backend.CommandComplete:
+      case Backend.EmptyQueryResponse:
+      case Backend.PortalSuspended:
+        this.audit?.onResult(type, length, buf, pos);
+        return false;
       case Backend.ReadyForQuery:
+        if (this.movingToPrimary && this.pendingSyncs === 1) {
+          this.onReadyForQuery(status);
+          this.movingToPrimary = false;
+          if (this.movedCycleFailed) this.skipping = true;
+          this.movedCycleFailed = false;
+          return true;
+        }
         this.onReadyForQuery(status);
         return false;
       case Backend.ParseComplete:
@@ -887,6 +1026,9 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
         return (this.server as ServerConnection).tracker.ackClose();
       case Backend.ErrorResponse:
         this.deps.metrics.totals.errors++;
+        this.audit?.onResult(type, length, buf, pos);
+        this.access.onError();
+        if (this.movingToPrimary && this.pendingSyncs === 1) this.movedCycleFailed = true;
         return false;
       default:
         return false;
@@ -909,6 +1051,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.txStatus = status;
     server.txStatus = status;
     server.tracker.ready();
+    this.audit?.onReady();
+    this.access.onReady(status);
     if (this.pendingSyncs > 0) this.pendingSyncs--;
     const started = this.syncStarts.shift();
     if (started !== undefined) {
@@ -1005,6 +1149,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   /** FATAL error to the client, then close. */
   private terminate(code: string, message: string): void {
     if (this.closed) return;
+    this.audit?.commitNow();
     this.flushClient();
     this.log.debug({ code, reason: message }, "closing client session");
     if (this.client.writable) this.client.end(errorResponse({ severity: "FATAL", code, message }));
@@ -1014,7 +1159,11 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   /** Terminate message: the client is leaving. */
   private closeQuietly(): void {
+    // What came before the Terminate (a COMMIT pipelined with it) still goes out; cleanup waits for its answer.
+    this.flushServer();
+    this.audit?.commitNow();
     this.flushClient();
+    this.leaving = true;
     this.cleanup();
     this.client.end();
   }
@@ -1023,6 +1172,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (this.closed) return;
     this.closed = true;
     this.ready = false;
+    this.audit?.closed();
     this.dropServerOut();
     this.clientOut.length = 0;
     this.clientOutBytes = 0;
@@ -1041,7 +1191,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.serverBackend = null;
     if (server !== null && backend !== null) {
       const midCycle = this.pendingSyncs > 0 || this.cycleOpen || !server.scanner.atBoundary || !server.tracker.idle;
-      if (server.closed || midCycle) {
+      if (this.leaving && !server.closed && !this.cycleOpen && this.pendingSyncs > 0) {
+        // The client said goodbye after whole statements: let them finish (a COMMIT must commit), then reset.
+        releaseClean(backend.pool, server, { rollback: this.txStatus !== TxStatus.Idle, discard: this.pinned, pending: this.pendingSyncs });
+      } else if (server.closed || midCycle) {
         // What the server is doing cannot be known: closing it is the only clean way out.
         backend.pool.release(server, false);
       } else {
@@ -1082,6 +1235,12 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** `host:port` of the client (a TLS socket has the same fields), for the audit trail. */
+function clientAddressOf(socket: Duplex): string | null {
+  const s = socket as Duplex & { remoteAddress?: string; remotePort?: number };
+  return s.remoteAddress === undefined ? null : `${s.remoteAddress}:${s.remotePort ?? 0}`;
+}
 
 /**
  * Writes `parts` (`bytes` in all) as one write: small runs are joined (a copy of a few hundred bytes costs less

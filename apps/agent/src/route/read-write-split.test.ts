@@ -11,6 +11,8 @@ const analysis = (a: Partial<StatementAnalysis>): StatementAnalysis => ({
   transaction: null,
   setsSessionState: false,
   tables: [],
+  parts: [],
+  literalSensitive: false,
   error: null,
   ...a,
 });

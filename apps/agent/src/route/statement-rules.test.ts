@@ -11,6 +11,8 @@ const analysis = (kind: StatementKind): StatementAnalysis => ({
   transaction: null,
   setsSessionState: false,
   tables: [],
+  parts: [],
+  literalSensitive: false,
   error: null,
 });
 

@@ -1,4 +1,4 @@
-import { AgentConfig, type AgentTrafficStrategy, TrafficStrategy } from "@dbmesh/mesh";
+import { type AccessOperation, AgentConfig, type AgentTrafficStrategy, sortAccessRules, TrafficStrategy } from "@dbmesh/mesh";
 import { createScramVerifier } from "../pg/scram-verifier";
 
 // Builds AgentConfigs for tests and tools the way the control plane would: every strategy field defaulted by
@@ -20,6 +20,13 @@ export interface TestVirtualDatabase {
   backends: TestBackend[];
   /** Merged over the schema's defaults (a name is supplied). */
   strategy?: Partial<Omit<TrafficStrategy, "connectionPool">> & { connectionPool?: Partial<TrafficStrategy["connectionPool"]> };
+  /** Access rules, ordered for the agent as compile() orders them (one entry per table pattern). */
+  accessRules?: { name: string; credential?: string | null; effect: "ALLOW" | "DENY"; operations: AccessOperation[]; tables: string[] }[];
+  accessDefault?: "allow" | "deny";
+  rateLimits?: { perCredentialPerSecond?: number | null; perDatabasePerSecond?: number | null };
+  dangerousFunctions?: string[];
+  /** The SQL audit policy (the schema's default when absent). */
+  audit?: { mode?: "all" | "writes" | "denied" | "sample" | "off"; sampleRate?: number; keepLiterals?: boolean };
 }
 
 export interface TestCredential {
@@ -66,7 +73,17 @@ export function buildConfig(input: {
         weight: b.weight ?? 1,
       })),
       trafficStrategy: strategyOf(vdb),
-      accessRules: [],
+      accessRules: sortAccessRules(
+        (vdb.accessRules ?? []).flatMap((r) =>
+          r.tables.map((table) => ({ name: r.name, credential: r.credential ?? null, effect: r.effect, operations: r.operations, table })),
+        ),
+      ),
+      ...(vdb.accessDefault === undefined ? {} : { accessDefault: vdb.accessDefault }),
+      ...(vdb.rateLimits === undefined
+        ? {}
+        : { rateLimits: { perCredentialPerSecond: vdb.rateLimits.perCredentialPerSecond ?? null, perDatabasePerSecond: vdb.rateLimits.perDatabasePerSecond ?? null } }),
+      ...(vdb.dangerousFunctions === undefined ? {} : { dangerousFunctions: vdb.dangerousFunctions }),
+      ...(vdb.audit === undefined ? {} : { audit: vdb.audit }),
     })),
     credentials: input.credentials.map((c) => ({
       name: c.name,

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 // The control plane's side of PROTOCOL.md, as small as it can be: long-polled GET /api/agent/v1/config with
-// ETag/If-None-Match and 304, POST /api/agent/v1/heartbeat, bearer-token check. For agent tests only; the real
-// one lives in apps/web.
+// ETag/If-None-Match and 304, POST /api/agent/v1/heartbeat, POST /api/agent/v1/audit (stored once per id, or
+// refused with 503 while `auditDown`), bearer-token check. For agent tests and the benchmark only; the real one
+// lives in apps/web (packages/api).
 
 export class StubConsole {
   private server: Server | null = null;
@@ -10,6 +11,14 @@ export class StubConsole {
   private revision: number | null = null;
   private readonly waiting = new Set<() => void>();
   readonly heartbeats: Record<string, unknown>[] = [];
+  /** Audit events by id (a resent event is stored once). */
+  readonly auditEvents = new Map<string, Record<string, unknown>>();
+  auditPosts = 0;
+  /** While true, audit batches get 503 (an outage of the control plane). */
+  auditDown = false;
+  /** Keep the events (false: only count them — the benchmark). */
+  keepAuditEvents = true;
+  auditEventCount = 0;
   readonly configRequests: { ifNoneMatch: string | null; wait: string | null; authorization: string | null }[] = [];
   port = 0;
 
@@ -78,6 +87,33 @@ export class StubConsole {
       for await (const c of req) chunks.push(c as Buffer);
       this.heartbeats.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>);
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ currentRevision: this.revision }));
+      return;
+    }
+    if (req.method === "POST" && url.pathname === "/api/agent/v1/audit") {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      this.auditPosts++;
+      if (this.auditDown) {
+        res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: "down for the test" }));
+        return;
+      }
+      const raw = Buffer.concat(chunks);
+      if (!this.keepAuditEvents) {
+        // The benchmark: count the events without parsing (the stub shares the CPU with what is measured).
+        let n = 0;
+        for (let i = raw.indexOf('{"id":'); i !== -1; i = raw.indexOf('{"id":', i + 6)) n++;
+        this.auditEventCount += n;
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: n, duplicates: 0 }));
+        return;
+      }
+      const body = JSON.parse(raw.toString("utf8")) as { events: Record<string, unknown>[] };
+      let accepted = 0;
+      for (const e of body.events) {
+        this.auditEventCount++;
+        if (!this.auditEvents.has(e.id as string)) accepted++;
+        this.auditEvents.set(e.id as string, e);
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted, duplicates: body.events.length - accepted }));
       return;
     }
     res.writeHead(404).end();

@@ -1,4 +1,4 @@
-import { Ban, CheckCircle2, Circle, Minus, XCircle } from "lucide-react";
+import { AlertTriangle, Ban, CheckCircle2, Circle, Minus, XCircle } from "lucide-react";
 import type { RouterOutputs } from "@/trpc/types";
 import { StatusBadge } from "./status-badge";
 
@@ -14,6 +14,23 @@ export const AGENT_STATUS_LABEL: Record<AgentStatus, string> = {
   never_seen: "never seen",
   revoked: "revoked",
 };
+
+export type AgentAlarm = AgentRow["alarms"][number];
+
+/** What each alarm code means, in a few words (the agent's message carries the details). */
+export const AGENT_ALARM_LABEL: Record<string, string> = {
+  audit_dropping: "audit events dropped",
+};
+
+/** An alarm the agent raised in its last heartbeat: red, with a warning sign, its message on hover. */
+export function AgentAlarmBadge({ alarm }: { alarm: AgentAlarm }) {
+  const label = AGENT_ALARM_LABEL[alarm.code] ?? alarm.code.replace(/_/g, " ");
+  return (
+    <span title={`${alarm.message} (since ${new Date(alarm.since).toLocaleString()})`}>
+      <StatusBadge tone="danger" icon={AlertTriangle} label={label} ariaLabel={`alarm: ${alarm.message}`} />
+    </span>
+  );
+}
 
 /** Up green with a check, down red with a cross, never seen and revoked grey. */
 export function AgentStatusBadge({ status }: { status: AgentStatus }) {

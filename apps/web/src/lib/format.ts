@@ -66,6 +66,19 @@ export function humanizeKey(key: string): string {
   return out.charAt(0).toUpperCase() + out.slice(1);
 }
 
+/** A size in bytes: `512 B`, `3.4 KiB`, `12.8 MiB`, `1.2 GiB`. */
+export function bytes(n: number | null | undefined): string {
+  if (typeof n !== "number" || !Number.isFinite(n) || n < 0) return "—";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
 /** A duration given in microseconds: `85 µs`, `3.2 ms`, `412 ms`, then as `duration()`. */
 export function micros(us: number | null | undefined): string {
   if (typeof us !== "number" || !Number.isFinite(us) || us < 0) return "—";

@@ -135,6 +135,7 @@ export class AgentProtocol {
         appliedRevision: hb.appliedRevision === null ? null : BigInt(hb.appliedRevision),
         backends: hb.backends,
         counters: hb.counters,
+        alarms: hb.alarms.map((a) => ({ ...a, since: a.since.toISOString() })),
       },
     });
     await this.ensureStarted().catch(() => {});

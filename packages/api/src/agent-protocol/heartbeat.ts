@@ -20,5 +20,10 @@ export const Heartbeat = z.object({
     .max(10_000)
     .default([]),
   counters: z.record(z.string().max(100), z.number()).default({}),
+  /** Conditions an operator must see, e.g. `audit_dropping` (SQL audit events are being dropped); empty when all is well. */
+  alarms: z
+    .array(z.object({ code: z.string().min(1).max(100), message: z.string().max(2000), since: z.coerce.date() }))
+    .max(50)
+    .default([]),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;

@@ -1,4 +1,4 @@
-import { compile, evaluateAccess, type AccessDecision } from "@dbmesh/mesh";
+import { accessPolicyOf, compile, decideStatements, expandSearchPath, type AccessDecision } from "@dbmesh/mesh";
 import { loadSqlAnalyzer, type SqlAnalyzer, type StatementAnalysis } from "@dbmesh/sql";
 import { z } from "zod";
 import type { Context } from "../context";
@@ -16,13 +16,13 @@ let analyzer: Promise<SqlAnalyzer> | null = null;
 
 export interface TryStatementResult {
   analysis: Pick<StatementAnalysis, "kind" | "statements" | "readOnly" | "tables" | "error">;
-  decision: AccessDecision;
+  decision: AccessDecision & { refusedStatement: number };
   defaultEffect: "ALLOW" | "DENY";
 }
 
 /**
  * The console's "try a statement": the same analysis (PostgreSQL's parser) and the same decision
- * (evaluateAccess over the compiled, ordered rules) the agent applies on the wire.
+ * (decideStatements over the compiled policy) the agent applies on the wire.
  */
 export async function tryStatement(ctx: Context, input: z.infer<typeof TryStatementInput>): Promise<TryStatementResult> {
   analyzer ??= loadSqlAnalyzer();
@@ -31,15 +31,25 @@ export async function tryStatement(ctx: Context, input: z.infer<typeof TryStatem
   if (!mesh.virtualDatabases.some((v) => v.name === input.virtualDatabase)) {
     throw new AppError("BAD_REQUEST", `virtual database "${input.virtualDatabase}" does not exist`, { field: "virtualDatabase" });
   }
-  const vdb = compile({ revision: 0, mesh }).virtualDatabases.find((v) => v.name === input.virtualDatabase)!;
-  // Until virtual databases carry an explicit default, one without rules is open and one with rules is closed.
-  const defaultEffect = vdb.accessRules.length === 0 ? "ALLOW" : "DENY";
-  const decision: AccessDecision = analysis.error
-    ? { allowed: false, rule: null, tables: [], reason: `the statement cannot be parsed, so it is refused (fail closed): ${analysis.error}` }
-    : evaluateAccess({ rules: vdb.accessRules, credential: input.credential, tables: analysis.tables, searchPath: input.searchPath, defaultEffect });
+  const config = compile({ revision: 0, mesh });
+  const vdb = config.virtualDatabases.find((v) => v.name === input.virtualDatabase)!;
+  const policy = accessPolicyOf(vdb);
+  const decision = decideStatements({
+    policy,
+    credential: input.credential,
+    statements: analysis.parts,
+    error: analysis.error,
+    searchPath: input.searchPath ? expandSearchPath(input.searchPath, backendUsers(vdb)) : undefined,
+    userSchemas: backendUsers(vdb),
+  });
   return {
     analysis: { kind: analysis.kind, statements: analysis.statements, readOnly: analysis.readOnly, tables: analysis.tables, error: analysis.error },
     decision,
-    defaultEffect,
+    defaultEffect: policy.defaultEffect,
   };
+}
+
+/** What `$user` in a search path names: the users the agent logs in to the backends as. */
+function backendUsers(vdb: { backends: readonly { user: string }[] }): string[] {
+  return [...new Set(vdb.backends.map((b) => b.user))];
 }

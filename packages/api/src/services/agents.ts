@@ -9,6 +9,13 @@ import { mutate, notFound } from "./mutation";
 
 export const AGENT_TOKEN_PREFIX = "dbmag";
 
+export interface AgentAlarm {
+  code: string;
+  message: string;
+  /** ISO time the condition began. */
+  since: string;
+}
+
 export const AgentCreateInput = z.object({ name: ResourceName });
 
 /** An agent counts as up while its heartbeats (every 10 s) keep coming. */
@@ -33,6 +40,8 @@ function view(a: Awaited<ReturnType<Context["db"]["agent"]["findMany"]>>[number]
     upToDate: applied !== null && applied >= revision,
     backends: a.backends as { virtualDatabase: string; backend: string; healthy: boolean; lastError: string | null; checkedAt: string | null }[],
     counters: a.counters as Record<string, number>,
+    /** As of the last heartbeat. */
+    alarms: a.alarms as unknown as AgentAlarm[],
   };
 }
 

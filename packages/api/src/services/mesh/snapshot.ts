@@ -5,7 +5,7 @@ import { listAccessRules } from "./access-rules";
 import { listEndpoints } from "./endpoints";
 import { listEnvironments } from "./environments";
 import { listStrategies } from "./traffic-strategies";
-import { listVirtualDatabases } from "./virtual-databases";
+import { listVirtualDatabases, specOfVirtualDatabase } from "./virtual-databases";
 
 /**
  * The whole mesh as a MeshDefinition. Without a key, endpoint passwords are left out (export,
@@ -29,14 +29,7 @@ export async function loadMeshDefinition(tx: Tx, opts: { secretKey?: string } = 
       passwords.has(e.name) ? { ...e, password: passwords.get(e.name) } : e,
     ),
     trafficStrategies: strategies.map(({ id: _i, usedBy: _b, createdAt: _c, updatedAt: _u, ...s }) => s),
-    virtualDatabases: vdbs.map(({ name, description, environment, trafficStrategy, backends, backendSelector }) => ({
-      name,
-      description,
-      environment,
-      trafficStrategy,
-      backends,
-      backendSelector,
-    })),
+    virtualDatabases: vdbs.map((v) => specOfVirtualDatabase(v)),
     accessRules: rules.map(({ id: _i, createdAt: _c, updatedAt: _u, ...r }) => r),
   };
 }

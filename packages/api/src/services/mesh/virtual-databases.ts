@@ -1,4 +1,4 @@
-import { Labels, VirtualDatabase } from "@dbmesh/mesh";
+import { AccessDefault, AuditMode, FunctionNamePattern, Labels, VirtualDatabase } from "@dbmesh/mesh";
 import { AppError } from "../../errors";
 import { newId } from "../../ids";
 import { duplicateName, notFound, type Tx } from "../mutation";
@@ -45,6 +45,11 @@ async function loadViews(tx: Tx, where: { id?: string }): Promise<VirtualDatabas
       trafficStrategy: r.trafficStrategy?.name ?? null,
       backends: direct,
       backendSelector: selector,
+      // Columns the migration constrains; .catch keeps one odd row from breaking every list.
+      accessDefault: AccessDefault.catch("deny").parse(r.accessDefault),
+      audit: { mode: AuditMode.catch("all").parse(r.auditMode), sampleRate: r.auditSampleRate, keepLiterals: r.auditKeepLiterals },
+      rateLimits: { perCredentialPerSecond: r.rateLimitPerCredential, perDatabasePerSecond: r.rateLimitPerDatabase },
+      dangerousFunctions: (r.dangerousFunctions ?? []).filter((f) => FunctionNamePattern.safeParse(f).success),
       resolvedBackends: [...resolved].map(([name, role]) => ({ name, role })).sort((a, b) => a.name.localeCompare(b.name)),
       accessRuleCount: r._count.accessRules,
       createdAt: r.createdAt,
@@ -61,14 +66,20 @@ export async function getVirtualDatabase(tx: Tx, id: string): Promise<VirtualDat
   return view;
 }
 
-const specOf = (v: VirtualDatabaseView): VirtualDatabase => ({
+/** The definition alone (what YAML, diff, compile and audit rows carry), without ids and counts. */
+export const specOfVirtualDatabase = (v: VirtualDatabaseView): VirtualDatabase => ({
   name: v.name,
   description: v.description,
   environment: v.environment,
   trafficStrategy: v.trafficStrategy,
   backends: v.backends,
   backendSelector: v.backendSelector,
+  accessDefault: v.accessDefault,
+  audit: v.audit,
+  rateLimits: v.rateLimits,
+  dangerousFunctions: v.dangerousFunctions,
 });
+const specOf = specOfVirtualDatabase;
 
 export async function saveVirtualDatabase(tx: Tx, input: VirtualDatabase, id?: string) {
   const clash = await tx.virtualDatabase.findUnique({ where: { name: input.name } });
@@ -90,6 +101,13 @@ export async function saveVirtualDatabase(tx: Tx, input: VirtualDatabase, id?: s
     environmentId,
     trafficStrategyId,
     backendSelector: input.backendSelector,
+    accessDefault: input.accessDefault,
+    auditMode: input.audit.mode,
+    auditSampleRate: input.audit.sampleRate,
+    auditKeepLiterals: input.audit.keepLiterals,
+    rateLimitPerCredential: input.rateLimits.perCredentialPerSecond,
+    rateLimitPerDatabase: input.rateLimits.perDatabasePerSecond,
+    dangerousFunctions: [...new Set(input.dangerousFunctions)],
   };
   let before: VirtualDatabase | null = null;
   if (!id) {

@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Minus, RefreshCw } from "lucide-react";
 import type { ReactNode } from "react";
-import { AGENT_REFRESH_MS, AgentStatusBadge, BackendHealthBadge, RevisionBadge } from "@/components/agent-bits";
+import { AGENT_ALARM_LABEL, AGENT_REFRESH_MS, AgentStatusBadge, BackendHealthBadge, RevisionBadge } from "@/components/agent-bits";
 import { Alert } from "@/components/alert";
 import { DeleteButton } from "@/components/confirm-dialog";
 import { LoadingBlock, QueryError } from "@/components/loading";
@@ -12,7 +12,7 @@ import { useSession } from "@/components/session";
 import { StatusBadge } from "@/components/status-badge";
 import { RelativeTime, Time } from "@/components/time";
 import { useToast } from "@/components/toast";
-import { duration, humanizeKey, num } from "@/lib/format";
+import { bytes, duration, humanizeKey, num } from "@/lib/format";
 import { useTRPC } from "@/trpc/react";
 import type { RouterOutputs } from "@/trpc/types";
 
@@ -20,7 +20,18 @@ type Detail = RouterOutputs["agent"]["get"];
 type Agent = Detail["agent"];
 
 /** The counters the agent documents, in a reading order; any others follow alphabetically. */
-const COUNTER_ORDER = ["queriesPerSecond", "clientConnections", "serverConnections", "queriesTotal", "errorsTotal", "poolWaitsTotal"];
+const COUNTER_ORDER = [
+  "queriesPerSecond",
+  "clientConnections",
+  "serverConnections",
+  "queriesTotal",
+  "errorsTotal",
+  "poolWaitsTotal",
+  "auditSpooled",
+  "auditSent",
+  "auditDropped",
+  "auditSpoolBytes",
+];
 
 const th = "px-3 py-2 text-left text-xs font-semibold tracking-wide whitespace-nowrap text-slate-600 uppercase";
 const td = "px-3 py-2 align-top text-slate-800";
@@ -100,6 +111,20 @@ export function AgentDetail({ id }: { id: string }) {
           The last one arrived <RelativeTime value={agent.lastHeartbeatAt} />. The figures below are what it reported then.
         </Alert>
       )}
+
+      {agent.alarms.map((alarm) => (
+        <Alert key={alarm.code} tone="error" title={`Alarm: ${AGENT_ALARM_LABEL[alarm.code] ?? alarm.code}`}>
+          {alarm.message} Since <Time value={alarm.since} />
+          {alarm.code === "audit_dropping" && (
+            <>
+              {" "}
+              — the agent cannot hand its SQL audit events to this console fast enough and its spool is full, so it drops new events
+              instead of slowing queries. Check that it reaches this console (its audit batches are acknowledged) and the space under its
+              state directory.
+            </>
+          )}
+        </Alert>
+      ))}
 
       <Overview agent={agent} revision={revision} />
 
@@ -241,7 +266,7 @@ function Counters({ agent }: { agent: Agent }) {
               <dt className="truncate text-xs text-slate-600" title={k}>
                 {humanizeKey(k)}
               </dt>
-              <dd className="mt-0.5 text-lg font-semibold text-slate-900 tabular-nums">{num(v)}</dd>
+              <dd className="mt-0.5 text-lg font-semibold text-slate-900 tabular-nums">{k.endsWith("Bytes") ? bytes(v) : num(v)}</dd>
             </div>
           ))}
         </dl>

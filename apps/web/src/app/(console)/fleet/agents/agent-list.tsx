@@ -8,7 +8,7 @@ import Link from "next/link";
 import { useId, useMemo, useState } from "react";
 import { FormProvider, useForm } from "react-hook-form";
 import { z } from "zod";
-import { AGENT_REFRESH_MS, AGENT_STATUS_LABEL, AgentStatusBadge, BackendHealthBadge, backendHealth, RevisionBadge, revisionLag, agentCounts, type AgentRow, type AgentStatus } from "@/components/agent-bits";
+import { AGENT_REFRESH_MS, AGENT_STATUS_LABEL, AgentAlarmBadge, AgentStatusBadge, BackendHealthBadge, backendHealth, RevisionBadge, revisionLag, agentCounts, type AgentRow, type AgentStatus } from "@/components/agent-bits";
 import { Alert } from "@/components/alert";
 import { CopyBox } from "@/components/copy-box";
 import { DataTable, type Columns } from "@/components/data-table";
@@ -113,8 +113,16 @@ export function AgentList() {
       {
         id: "status",
         header: "Status",
-        accessorFn: (a) => STATUSES.indexOf(a.status),
-        cell: ({ row }) => <AgentStatusBadge status={row.original.status} />,
+        // Agents raising alarms sort first within their status.
+        accessorFn: (a) => STATUSES.indexOf(a.status) * 2 + (a.alarms.length > 0 ? 0 : 1),
+        cell: ({ row }) => (
+          <div className="flex flex-wrap items-center gap-1">
+            <AgentStatusBadge status={row.original.status} />
+            {row.original.alarms.map((alarm) => (
+              <AgentAlarmBadge key={alarm.code} alarm={alarm} />
+            ))}
+          </div>
+        ),
       },
       {
         id: "address",
@@ -235,7 +243,7 @@ export function AgentList() {
             </select>
           </div>
         }
-        searchText={(a) => [a.name, a.version ?? "", a.address ?? "", a.remoteAddress ?? "", AGENT_STATUS_LABEL[a.status], a.tokenPrefix].join(" ")}
+        searchText={(a) => [a.name, a.version ?? "", a.address ?? "", a.remoteAddress ?? "", AGENT_STATUS_LABEL[a.status], a.tokenPrefix, ...a.alarms.map((x) => x.code)].join(" ")}
         empty={{
           title: "No agents yet",
           icon: <RadioTower aria-hidden="true" className="size-8 text-slate-400" />,

@@ -116,7 +116,7 @@ export function TryStatement({ defaultVirtualDatabase }: { defaultVirtualDatabas
             />
           </div>
           <p className="text-xs text-slate-500">
-            Tables no rule covers are {result.data.defaultEffect === "ALLOW" ? "allowed (this virtual database has no rules)" : "denied"}.
+            Tables no rule covers are {result.data.defaultEffect === "ALLOW" ? "allowed (the virtual database's default)" : "denied (the virtual database's default)"}.
           </p>
         </div>
       )}

@@ -1,6 +1,6 @@
 "use client";
 
-import { ResourceName, VirtualDatabase } from "@dbmesh/mesh";
+import { BUILTIN_DANGEROUS_FUNCTIONS, DEFAULT_AUDIT_POLICY, FunctionNamePattern, ResourceName, VirtualDatabase } from "@dbmesh/mesh";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
@@ -10,7 +10,7 @@ import { FormProvider, useForm, useWatch } from "react-hook-form";
 import { z } from "zod";
 import { Alert } from "@/components/alert";
 import { DeleteButton } from "@/components/confirm-dialog";
-import { applyServerError, CheckboxGroup, KeyValueEditor, SelectField, TextareaField, TextField } from "@/components/form-fields";
+import { applyServerError, CheckboxField, CheckboxGroup, KeyValueEditor, SelectField, TextareaField, TextField } from "@/components/form-fields";
 import { FormFooter, FormSection, ReadOnlyNote } from "@/components/form-layout";
 import { LoadingBlock, QueryError } from "@/components/loading";
 import { PageHeader, Section } from "@/components/page-header";
@@ -27,12 +27,32 @@ import type { RouterOutputs } from "@/trpc/types";
 type Vdb = RouterOutputs["virtualDatabase"]["get"];
 type Endpoint = RouterOutputs["endpoint"]["list"][number];
 
-// The mesh schema's fields; the label selector is edited as rows and "none" is a blank choice.
+/** A blank box is "no limit". */
+const OptionalRate = z
+  .string()
+  .trim()
+  .transform((s) => (s === "" ? null : Number(s)))
+  .pipe(
+    z
+      .number({ error: "a rate must be a number" })
+      .int("a rate is a whole number of statements per second")
+      .min(1, "a rate must be at least 1 statement per second")
+      .max(1_000_000, "a rate must be at most 1,000,000 statements per second")
+      .nullable(),
+  );
+
+// The mesh schema's fields; the label selector is edited as rows, "none" is a blank choice, rate limits are
+// text boxes (blank: none) and the extra dangerous functions one text area, a name per line or comma.
 const VdbForm = z
   .object({
     ...VirtualDatabase.shape,
     trafficStrategy: z.string().transform((s) => (s === "" ? null : s)).pipe(ResourceName.nullable()),
     backendSelector: LabelRows,
+    rateLimits: z.object({ perCredentialPerSecond: OptionalRate, perDatabasePerSecond: OptionalRate }),
+    dangerousFunctions: z
+      .string()
+      .transform((s) => s.split(/[\s,]+/).filter((f) => f !== ""))
+      .pipe(z.array(FunctionNamePattern).max(200, "at most 200 function names")),
   })
   .refine((v) => v.backends.length > 0 || v.backendSelector.length > 0, {
     message: "choose at least one backend endpoint or a label selector",
@@ -41,7 +61,9 @@ const VdbForm = z
 type FormIn = z.input<typeof VdbForm>;
 type FormOut = z.output<typeof VdbForm>;
 
-const FIELDS = ["name", "description", "environment", "trafficStrategy", "backends", "backendSelector"];
+const FIELDS = ["name", "description", "environment", "trafficStrategy", "backends", "backendSelector", "accessDefault", "audit", "rateLimits", "dangerousFunctions"];
+
+const rateText = (n: number | null | undefined) => (n === null || n === undefined ? "" : String(n));
 
 export function VirtualDatabaseEditor({ id }: { id?: string }) {
   const trpc = useTRPC();
@@ -91,14 +113,30 @@ function VdbFormView({ vdb, environments, endpoints, strategies }: { vdb?: Vdb; 
           trafficStrategy: vdb.trafficStrategy ?? "",
           backends: vdb.backends,
           backendSelector: labelRows(vdb.backendSelector),
+          accessDefault: vdb.accessDefault,
+          audit: vdb.audit,
+          rateLimits: { perCredentialPerSecond: rateText(vdb.rateLimits.perCredentialPerSecond), perDatabasePerSecond: rateText(vdb.rateLimits.perDatabasePerSecond) },
+          dangerousFunctions: vdb.dangerousFunctions.join("\n"),
         }
-      : { name: "", description: "", environment: environments[0] ?? "", trafficStrategy: "", backends: [], backendSelector: [] },
+      : {
+          name: "",
+          description: "",
+          environment: environments[0] ?? "",
+          trafficStrategy: "",
+          backends: [],
+          backendSelector: [],
+          accessDefault: "allow",
+          audit: DEFAULT_AUDIT_POLICY,
+          rateLimits: { perCredentialPerSecond: "", perDatabasePerSecond: "" },
+          dangerousFunctions: "",
+        },
   });
   const create = useMutation(trpc.virtualDatabase.create.mutationOptions());
   const update = useMutation(trpc.virtualDatabase.update.mutationOptions());
   const remove = useMutation(trpc.virtualDatabase.delete.mutationOptions());
 
   const environment = useWatch({ control: form.control, name: "environment" });
+  const auditMode = useWatch({ control: form.control, name: "audit.mode" });
   const selectorRows = useWatch({ control: form.control, name: "backendSelector" });
   const inEnvironment = useMemo(() => endpoints.filter((e) => e.environment === environment), [endpoints, environment]);
 
@@ -205,6 +243,68 @@ function VdbFormView({ vdb, environments, endpoints, strategies }: { vdb?: Vdb; 
                   The selector matches {selectorMatches.length ? selectorMatches.join(", ") : "no endpoint"} right now.
                 </p>
               )}
+            </FormSection>
+
+            <FormSection
+              title="Access and limits"
+              description="Enforced by the agent on every statement. Access rules are edited on the Access rules page; here is what happens when none of them covers a table."
+            >
+              <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+                <SelectField
+                  name="accessDefault"
+                  label="Tables no rule covers"
+                  hint="With no access rule and “allow”, the agent is a plain proxy. Otherwise COPY, DO, EXECUTE, CALL and dangerous functions always need a rule that allows them."
+                  options={[
+                    { value: "allow", label: "allow" },
+                    { value: "deny", label: "deny (refused with SQLSTATE 42501)" },
+                  ]}
+                />
+                <TextareaField
+                  name="dangerousFunctions"
+                  label="More dangerous functions"
+                  rows={3}
+                  hint={`One per line (schema.name or name, * as a wildcard), refused unless a rule allows “call” on them. Always refused: ${BUILTIN_DANGEROUS_FUNCTIONS.slice(0, 6).join(", ")} and ${BUILTIN_DANGEROUS_FUNCTIONS.length - 6} more.`}
+                />
+                <TextField
+                  name="rateLimits.perCredentialPerSecond"
+                  label="Statements per second, per credential"
+                  hint="Blank: no limit. Past it a statement gets SQLSTATE 53400 at once."
+                  inputMode="numeric"
+                  autoComplete="off"
+                />
+                <TextField
+                  name="rateLimits.perDatabasePerSecond"
+                  label="Statements per second, whole virtual database"
+                  hint="Blank: no limit. Shared by every credential, per agent."
+                  inputMode="numeric"
+                  autoComplete="off"
+                />
+              </div>
+            </FormSection>
+
+            <FormSection title="SQL audit" description="Which statements agents record in Audit → SQL log. Refusals are recorded unless auditing is off.">
+              <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+                <SelectField
+                  name="audit.mode"
+                  label="Record"
+                  options={[
+                    { value: "all", label: "every statement" },
+                    { value: "writes", label: "writes and DDL only" },
+                    { value: "denied", label: "refused statements only" },
+                    { value: "sample", label: "a sample of statements" },
+                    { value: "off", label: "nothing" },
+                  ]}
+                />
+                {auditMode === "sample" && (
+                  <TextField name="audit.sampleRate" label="Sample rate" hint="Between 0 and 1: 0.1 records one statement in ten." inputMode="decimal" autoComplete="off" />
+                )}
+                <CheckboxField
+                  name="audit.keepLiterals"
+                  label="Keep literal values"
+                  hint="Off: values in statements are replaced by $1, $2 … before they leave the agent."
+                  className="sm:col-span-2"
+                />
+              </div>
             </FormSection>
           </fieldset>
           <FormFooter saving={form.formState.isSubmitting} readOnly={readOnly} cancelHref="/mesh/virtual-databases" formError={formError} />

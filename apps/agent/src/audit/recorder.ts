@@ -1,0 +1,149 @@
+import type { Logger } from "pino";
+import type { RecordedEvent } from "./audit-event";
+import { EventIdGenerator } from "./event-id";
+import type { AuditSpool } from "./spool";
+
+// The hot-path end of the audit pipeline. record() only pushes the event onto an in-memory batch (bounded: a
+// full batch drops and counts). Once per event-loop turn (setImmediate) commit() serializes the batch and
+// appends it to the spool with one write(2). A session holds back the bytes that carry a statement's result
+// until the batch holding that statement's event is written (holdUntilWritten): the client cannot see a
+// result whose audit event a kill -9 could still lose, and no query ever waits on a disk flush or the network.
+// Dropped events (batch or spool full, disk errors) never hold anyone back.
+//
+// `batchMs` > 0 trades that guarantee for throughput (DBMESH_AGENT_AUDIT_BATCH_MS): results are not held, and the
+// batch is written every `batchMs`, so one write(2) carries many events instead of the one or two of a turn —
+// and a kill -9 may lose the events of the last `batchMs`.
+
+export interface RecorderCounters {
+  spooled: number;
+  dropped: number;
+}
+
+export interface RecorderOptions {
+  spool: AuditSpool;
+  log: Logger;
+  /** Events held in memory at most between two commits. */
+  maxBufferedEvents: number;
+  onCommitted?: (spooled: number, dropped: number) => void;
+  /** A dropping spell began (the heartbeat carries the alarm at once instead of within 10 s). */
+  onDroppingStarted?: () => void;
+  /** 0 (default): write once per event-loop turn and hold results until written. > 0: write every batchMs, hold nothing. */
+  batchMs?: number;
+}
+
+/** How often a failing disk is logged at most. */
+const LOG_EVERY_MS = 10_000;
+/** A batch this large is written at once instead of at the end of the turn. */
+const COMMIT_NOW_EVENTS = 2_000;
+
+export class AuditRecorder {
+  readonly counters: RecorderCounters = { spooled: 0, dropped: 0 };
+  /** First drop of the current dropping spell (cleared after a quiet minute), for the heartbeat alarm. */
+  droppingSince: Date | null = null;
+  lastDropAt = 0;
+  lastDropReason = "";
+
+  private pending: RecordedEvent[] = [];
+  /** The ISO text of the last millisecond formatted (events of one turn mostly share a few). */
+  private isoMs = -1;
+  private isoText = "";
+  private seq = 0;
+  private writtenSeq = 0;
+  private waiters: (() => void)[] = [];
+  private scheduled = false;
+  private readonly ids = new EventIdGenerator();
+  private lastLogAt = 0;
+  private closed = false;
+
+  constructor(private readonly options: RecorderOptions) {}
+
+  /** Queues an event; returns its sequence number (0 when dropped: nothing to wait for). */
+  record(event: RecordedEvent): number {
+    if (this.closed || this.pending.length >= this.options.maxBufferedEvents) {
+      this.drop(1, "the in-memory audit buffer is full");
+      return 0;
+    }
+    const seq = ++this.seq;
+    this.pending.push(event);
+    if (this.pending.length >= COMMIT_NOW_EVENTS) this.commit();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      const batchMs = this.options.batchMs ?? 0;
+      if (batchMs > 0) setTimeout(this.commitScheduled, batchMs);
+      else setImmediate(this.commitScheduled);
+    }
+    // Batched: nobody waits for the write.
+    return (this.options.batchMs ?? 0) > 0 ? 0 : seq;
+  }
+
+  /** True (and `release` is called later) when the event numbered `seq` is not written yet. */
+  holdUntilWritten(seq: number, release: () => void): boolean {
+    if (seq <= this.writtenSeq) return false;
+    this.waiters.push(release);
+    return true;
+  }
+
+  private readonly commitScheduled = (): void => {
+    this.scheduled = false;
+    this.commit();
+  };
+
+  /** Writes every pending event to the spool now (also used on paths that close a client at once). */
+  commit(): void {
+    const batch = this.pending;
+    const upTo = this.seq;
+    if (batch.length > 0) {
+      this.pending = [];
+      let text = "";
+      const now = Date.now();
+      for (let i = 0; i < batch.length; i++) {
+        const e = batch[i] as RecordedEvent;
+        if (e.at !== this.isoMs) {
+          this.isoMs = e.at;
+          this.isoText = new Date(e.at).toISOString();
+        }
+        text += e.toJsonLine(this.ids.next(now), this.isoText) + "\n";
+      }
+      let ok = false;
+      let reason = "the audit spool is full: the control plane has not acknowledged events for a while";
+      try {
+        ok = this.options.spool.append(Buffer.from(text, "utf8"), batch.length);
+      } catch (err) {
+        reason = `writing the audit spool failed: ${(err as Error).message}`;
+      }
+      if (ok) {
+        this.counters.spooled += batch.length;
+        this.options.onCommitted?.(batch.length, 0);
+      } else {
+        this.drop(batch.length, reason);
+      }
+    }
+    this.writtenSeq = upTo;
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    this.waiters = [];
+    for (const release of waiters) release();
+  }
+
+  /** Stops recording and writes what is pending. */
+  close(): void {
+    this.commit();
+    this.closed = true;
+  }
+
+  private drop(n: number, reason: string): void {
+    const now = Date.now();
+    this.counters.dropped += n;
+    this.options.onCommitted?.(0, n);
+    if (this.droppingSince === null || now - this.lastDropAt > 60_000) {
+      this.droppingSince = new Date(now);
+      this.options.onDroppingStarted?.();
+    }
+    this.lastDropAt = now;
+    this.lastDropReason = reason;
+    if (now - this.lastLogAt > LOG_EVERY_MS) {
+      this.lastLogAt = now;
+      this.options.log.error({ dropped: this.counters.dropped, reason }, "SQL audit events are being dropped");
+    }
+  }
+}

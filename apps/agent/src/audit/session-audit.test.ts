@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadSqlAnalyzer, type SqlAnalyzer } from "@dbmesh/sql";
+import { pino } from "pino";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Backend } from "../pg/protocol";
+import { DEFAULT_AUDIT_POLICY } from "./policy";
+import { AuditRecorder } from "./recorder";
+import { SessionAudit } from "./session-audit";
+import { AuditSpool } from "./spool";
+
+// How a session's answers are matched to its statements when they are pipelined: by cycle (one per
+// Query/Sync), so that an error answering one cycle is never pinned on a statement of another, and what the
+// server skipped after an error gets no event.
+
+let analyzer: SqlAnalyzer;
+const dirs: string[] = [];
+beforeAll(async () => {
+  analyzer = await loadSqlAnalyzer();
+});
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), "dbmesh-session-audit-"));
+  dirs.push(dir);
+  const spool = AuditSpool.open({ dir, maxBytes: 1 << 20, sealAfterMs: 0 });
+  const recorder = new AuditRecorder({ spool, log: pino({ level: "silent" }), maxBufferedEvents: 1000 });
+  const audit = new SessionAudit({ recorder, analyzer, policy: DEFAULT_AUDIT_POLICY, virtualDatabase: "v", credential: "c", clientAddress: "127.0.0.1:1", applicationName: null });
+  const events = () => {
+    recorder.commit();
+    return readdirSync(dir)
+      .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n"))
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as { statement: string; rows: number | null; sqlstate: string | null; decision: string });
+  };
+  return { audit, events };
+}
+
+const tag = (text: string) => {
+  const body = Buffer.from(`${text}\0`);
+  const buf = Buffer.alloc(5 + body.length);
+  buf[0] = Backend.CommandComplete;
+  buf.writeInt32BE(4 + body.length, 1);
+  body.copy(buf, 5);
+  return buf;
+};
+const error = (code: string) => {
+  const body = Buffer.from(`SERROR\0C${code}\0Mboom\0\0`);
+  const buf = Buffer.alloc(5 + body.length);
+  buf[0] = Backend.ErrorResponse;
+  buf.writeInt32BE(4 + body.length, 1);
+  body.copy(buf, 5);
+  return buf;
+};
+const answer = (audit: SessionAudit, msg: Buffer) => audit.onResult(msg[0]!, msg.readInt32BE(1), msg, 0);
+const portal = Buffer.from("\0");
+
+describe("SessionAudit", () => {
+  it("matches pipelined answers by cycle: a Parse error of one cycle is not pinned on the next cycle's statement", () => {
+    const { audit, events } = setup();
+    // Cycle 1: Parse + Sync only (no Execute). Cycle 2: Bind + Execute of a good statement.
+    audit.sentSync();
+    audit.bound(portal, 0, 0, "SELECT 1", analyzer.analyze("SELECT 1"));
+    audit.sentExecute(portal, 0, 1, "b1");
+    audit.sentSync();
+    answer(audit, error("42601")); // answers cycle 1's Parse
+    audit.onReady();
+    answer(audit, tag("SELECT 1"));
+    audit.onReady();
+    expect(events().map((e) => [e.statement, e.rows, e.sqlstate])).toEqual([["SELECT $1", 1, null]]);
+  });
+
+  it("records the failing statement of a multi-statement Query and none of those the server skipped", () => {
+    const { audit, events } = setup();
+    const sql = "INSERT INTO t VALUES (1); SELECT 1/0; UPDATE t SET v = 2";
+    audit.sentQuery(sql, analyzer.analyze(sql), "b1");
+    audit.sentSync();
+    answer(audit, tag("INSERT 0 1"));
+    answer(audit, error("22012"));
+    audit.onReady();
+    expect(events().map((e) => [e.statement, e.rows, e.sqlstate])).toEqual([
+      ["INSERT INTO t VALUES ($1)", 1, null],
+      ["SELECT $1/$2", null, "22012"],
+    ]);
+  });
+
+  it("records a refusal as denied with its rule, and statements in flight when the client leaves with no outcome", () => {
+    const { audit, events } = setup();
+    audit.consider("DROP TABLE t", analyzer.analyze("DROP TABLE t"));
+    audit.refused("42501", 'statement refused by circuit break "no-drop"', undefined, undefined, null);
+    audit.sentQuery("SELECT pg_sleep(10)", analyzer.analyze("SELECT pg_sleep(10)"), "b1");
+    audit.sentSync();
+    audit.closed();
+    const got = events() as unknown as Record<string, unknown>[];
+    expect(got.map((e) => [e.statement, e.decision, e.rule, e.sqlstate, e.durationUs])).toEqual([
+      ["DROP TABLE t", "denied", "no-drop", "42501", null],
+      ["SELECT pg_sleep($1)", "allowed", null, null, null],
+    ]);
+  });
+});

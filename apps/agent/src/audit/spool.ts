@@ -1,0 +1,201 @@
+import { close, fdatasync, fsync, mkdirSync, openSync, readdirSync, statSync, writeSync } from "node:fs";
+import { readFile, unlink } from "node:fs/promises";
+import { join } from "node:path";
+
+// The on-disk spool of SQL audit events not yet acknowledged by the control plane: append-only segment files
+// of newline-delimited JSON events under `<state dir>/audit/`, named by a growing sequence number. One segment
+// is open for appending; a sealed one is sent as one batch (≤ 5,000 events, ≤ 4 MiB) and deleted only after
+// the control plane acknowledged it. After a crash every file found is sealed and sent again (event ids make
+// resending harmless).
+//
+// Durability: append() is a synchronous write(2) into the page cache, which survives the process being
+// killed (kill -9): the agent releases a statement's ReadyForQuery only after its event got here. Surviving a
+// machine crash needs fdatasync, which runs off the hot path, grouped: at most one every SYNC_INTERVAL_MS, and
+// never back to back — a write(2) issued while an fdatasync of the same file runs can wait for it (measured
+// here on ext4: 3–4 µs per event with continuous syncing against ~1 µs without), and that write is on the hot
+// path. A machine crash can therefore lose up to ~SYNC_INTERVAL_MS of events; a process crash loses none.
+
+export const SEGMENT_MAX_EVENTS = 5_000;
+export const SEGMENT_MAX_BYTES = 4 * 1024 * 1024;
+const SEGMENT_SUFFIX = ".ndjson";
+/** Group commit period of fdatasync. */
+export const SYNC_INTERVAL_MS = 50;
+
+export interface SpoolOptions {
+  dir: string;
+  /** Unacknowledged bytes kept at most; appends beyond it are refused (the caller drops and counts them). */
+  maxBytes: number;
+  /** A segment with events is sealed (handed to the sender) once this old. */
+  sealAfterMs: number;
+}
+
+interface OpenSegment {
+  name: string;
+  fd: number;
+  bytes: number;
+  events: number;
+  openedAt: number;
+  /** A write failed part way: the file may end in a torn line, so nothing more is appended to it. */
+  broken: boolean;
+}
+
+export class AuditSpool {
+  private readonly sealedQueue: string[] = [];
+  private readonly sizes = new Map<string, number>();
+  private current: OpenSegment | null = null;
+  private nextSeq: number;
+  private totalBytes = 0;
+  private syncTimer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private readonly options: SpoolOptions,
+    existing: { name: string; bytes: number }[],
+  ) {
+    let max = 0;
+    for (const s of existing) {
+      this.sealedQueue.push(s.name);
+      this.sizes.set(s.name, s.bytes);
+      this.totalBytes += s.bytes;
+      max = Math.max(max, Number.parseInt(s.name, 10));
+    }
+    this.nextSeq = max + 1;
+  }
+
+  /** Opens the spool directory (creating it, mode 0700); segments left by an earlier run are queued to send. */
+  static open(options: SpoolOptions): AuditSpool {
+    mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    const existing = readdirSync(options.dir)
+      .filter((f) => f.endsWith(SEGMENT_SUFFIX) && /^\d+$/.test(f.slice(0, -SEGMENT_SUFFIX.length)))
+      .sort()
+      .map((name) => ({ name, bytes: statSync(join(options.dir, name)).size }))
+      .filter((s) => s.bytes > 0);
+    return new AuditSpool(options, existing);
+  }
+
+  /** Bytes on disk not yet acknowledged (sealed segments and the open one). */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** Sealed segments waiting for the sender, oldest first. */
+  get pendingSegments(): number {
+    return this.sealedQueue.length;
+  }
+
+  /**
+   * Appends `data` (whole lines, `events` of them) to the open segment with one synchronous write. False when
+   * the spool is full (nothing written). Throws on an I/O error (the caller drops and counts those events).
+   */
+  append(data: Buffer, events: number): boolean {
+    if (this.totalBytes + data.length > this.options.maxBytes) return false;
+    let seg = this.current;
+    if (seg !== null && (seg.broken || seg.events + events > SEGMENT_MAX_EVENTS || seg.bytes + data.length > SEGMENT_MAX_BYTES)) {
+      this.seal();
+      seg = null;
+    }
+    seg ??= this.openSegment();
+    let off = 0;
+    try {
+      while (off < data.length) off += writeSync(seg.fd, data, off, data.length - off);
+    } catch (err) {
+      seg.broken = true;
+      seg.bytes += off;
+      this.totalBytes += off;
+      throw err;
+    }
+    seg.bytes += data.length;
+    seg.events += events;
+    this.totalBytes += data.length;
+    this.syncSoon();
+    return true;
+  }
+
+  /** Seals the open segment when it is old enough (or full): it becomes sendable. True when one was sealed. */
+  sealIfDue(now = Date.now()): boolean {
+    const seg = this.current;
+    if (seg === null || seg.events === 0) return false;
+    if (now - seg.openedAt < this.options.sealAfterMs && seg.events < SEGMENT_MAX_EVENTS && !seg.broken) return false;
+    this.seal();
+    return true;
+  }
+
+  /** The oldest sealed segment, without taking it off the queue. */
+  peek(): string | null {
+    return this.sealedQueue[0] ?? null;
+  }
+
+  read(name: string): Promise<Buffer> {
+    return readFile(join(this.options.dir, name));
+  }
+
+  /** The control plane acknowledged the segment: delete it. */
+  async remove(name: string): Promise<void> {
+    await unlink(join(this.options.dir, name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
+    const i = this.sealedQueue.indexOf(name);
+    if (i !== -1) this.sealedQueue.splice(i, 1);
+    this.totalBytes -= this.sizes.get(name) ?? 0;
+    this.sizes.delete(name);
+  }
+
+  /** Seals the open segment and waits for it to be on disk (shutdown). */
+  close(): Promise<void> {
+    const seg = this.current;
+    this.current = null;
+    if (seg === null) return Promise.resolve();
+    this.finishSegment(seg);
+    return new Promise((resolve) => fsync(seg.fd, () => close(seg.fd, () => resolve())));
+  }
+
+  private openSegment(): OpenSegment {
+    const name = `${String(this.nextSeq++).padStart(16, "0")}${SEGMENT_SUFFIX}`;
+    const fd = openSync(join(this.options.dir, name), "a", 0o600);
+    const seg: OpenSegment = { name, fd, bytes: 0, events: 0, openedAt: Date.now(), broken: false };
+    this.current = seg;
+    this.sizes.set(name, 0);
+    // The new directory entry, for a machine crash (the file's data is synced by syncSoon).
+    try {
+      const dirFd = openSync(this.options.dir, "r");
+      fsync(dirFd, () => close(dirFd, () => {}));
+    } catch {
+      // not fatal: data is still in the page cache and the segment list is rebuilt from the directory
+    }
+    return seg;
+  }
+
+  private seal(): void {
+    const seg = this.current;
+    if (seg === null) return;
+    this.current = null;
+    this.finishSegment(seg);
+    // Whatever is in flight was for this fd or an older one; this fd is closed once its data is synced.
+    fdatasync(seg.fd, () => close(seg.fd, () => {}));
+  }
+
+  private finishSegment(seg: OpenSegment): void {
+    this.sizes.set(seg.name, seg.bytes);
+    if (seg.bytes > 0) this.sealedQueue.push(seg.name);
+    else {
+      this.sizes.delete(seg.name);
+      void unlink(join(this.options.dir, seg.name)).catch(() => {});
+    }
+  }
+
+  /** Group commit: one fdatasync per SYNC_INTERVAL_MS at most, covering every append made before it started. */
+  private syncSoon(): void {
+    if (this.syncTimer !== null) return;
+    this.syncTimer = setTimeout(() => {
+      const seg = this.current;
+      if (seg === null) {
+        this.syncTimer = null;
+        return;
+      }
+      // The next period starts when this sync is done, so that syncs never run back to back.
+      fdatasync(seg.fd, () => {
+        this.syncTimer = null;
+      });
+    }, SYNC_INTERVAL_MS);
+    this.syncTimer.unref();
+  }
+}
