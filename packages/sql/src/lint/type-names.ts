@@ -1,0 +1,96 @@
+import type { ColumnType } from "./migration-state";
+import type { Json } from "./read-statements";
+
+// Column types as the parser gives them: `names` is ["pg_catalog", "int4"] for SQL-standard spellings
+// (integer, timestamp, varchar…) and the bare name otherwise ("text", "serial", "jsonb").
+
+const SERIALS = new Set(["serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"]);
+
+function names(typeName: Json): string[] {
+  return ((typeName.names ?? []) as Json[]).map((n) => String((n.String as Json | undefined)?.sval ?? ""));
+}
+
+/** The type's own name when it is a built-in one (bare or pg_catalog-qualified), else null. */
+function builtinName(typeName: Json): string | null {
+  const n = names(typeName);
+  if (n.length === 1) return n[0]!;
+  if (n.length === 2 && n[0] === "pg_catalog") return n[1]!;
+  return null;
+}
+
+export function columnTypeOf(typeName: Json): ColumnType {
+  const typmods = ((typeName.typmods ?? []) as Json[]).map((m) => {
+    const constant = m.A_Const as Json | undefined;
+    return Number(((constant?.ival as Json | undefined)?.ival as number | undefined) ?? 0);
+  });
+  const array = Array.isArray(typeName.arrayBounds) && typeName.arrayBounds.length > 0;
+  return { name: (names(typeName).at(-1) ?? "") + (array ? "[]" : ""), typmods };
+}
+
+export function typeLabel(typeName: Json): string {
+  return names(typeName).at(-1) ?? "";
+}
+
+export function isSerial(typeName: Json): boolean {
+  const n = names(typeName);
+  return n.length === 1 && SERIALS.has(n[0]!);
+}
+
+export function isJson(typeName: Json): boolean {
+  return builtinName(typeName) === "json";
+}
+
+export function isTimestampWithoutZone(typeName: Json): boolean {
+  return builtinName(typeName) === "timestamp";
+}
+
+/** [length, alignment] of fixed-width built-in types (pg_type.typlen, typalign). */
+const FIXED: Record<string, [number, number]> = {
+  bool: [1, 1],
+  int2: [2, 2],
+  smallserial: [2, 2],
+  serial2: [2, 2],
+  int4: [4, 4],
+  serial: [4, 4],
+  serial4: [4, 4],
+  float4: [4, 4],
+  date: [4, 4],
+  oid: [4, 4],
+  int8: [8, 8],
+  bigserial: [8, 8],
+  serial8: [8, 8],
+  float8: [8, 8],
+  money: [8, 8],
+  time: [8, 8],
+  timestamp: [8, 8],
+  timestamptz: [8, 8],
+  macaddr8: [8, 4],
+  macaddr: [6, 4],
+  timetz: [12, 8],
+  interval: [16, 8],
+  uuid: [16, 1],
+  point: [16, 8],
+};
+
+function rowSize(columns: [number, number][]): number {
+  let offset = 0;
+  for (const [length, align] of columns) offset = Math.ceil(offset / align) * align + length;
+  return Math.ceil(offset / 8) * 8; // a tuple is MAXALIGNed
+}
+
+/**
+ * Bytes per row that reordering would save, counting the fixed-width columns declared before the first
+ * variable-width one (after it, offsets depend on the data). 0 when ordering them by alignment saves nothing.
+ */
+export function alignmentWaste(typeNames: (Json | undefined)[]): number {
+  const fixed: [number, number][] = [];
+  for (const typeName of typeNames) {
+    const name = typeName === undefined ? null : builtinName(typeName);
+    const isArray = Array.isArray(typeName?.arrayBounds) && (typeName.arrayBounds as unknown[]).length > 0;
+    const size = name === null || isArray ? undefined : FIXED[name];
+    if (size === undefined) break;
+    fixed.push(size);
+  }
+  const sorted = [...fixed].sort((a, b) => b[1] - a[1]);
+  return rowSize(fixed) - rowSize(sorted);
+}
