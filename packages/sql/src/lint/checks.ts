@@ -30,13 +30,20 @@ class Reporter {
     private readonly out: RawFinding[],
   ) {}
 
-  report(code: string, message: string, location?: unknown): void {
-    this.out.push({
+  report(code: string, message: string, location?: unknown): RawFinding {
+    const finding = {
       code,
       message,
       statementIndex: this.statement.info.index,
       index: this.statement.indexOf(typeof location === "number" ? location : undefined),
-    });
+    };
+    this.out.push(finding);
+    return finding;
+  }
+
+  retract(finding: RawFinding): void {
+    const i = this.out.indexOf(finding);
+    if (i !== -1) this.out.splice(i, 1);
   }
 }
 
@@ -57,6 +64,12 @@ export function checkStatement(statement: ReadStatement, state: MigrationState, 
       return checkCreateTable(statement, body, state, r);
     case "CreateTableAsStmt":
       return checkCreateTableAs(statement, body, state);
+    case "ViewStmt": {
+      // ALTER TABLE users RENAME TO accounts; CREATE VIEW users AS SELECT * FROM accounts: old code keeps reading.
+      const renamed = state.takeTableRename(relName(body.view));
+      if (renamed !== undefined) r.retract(renamed);
+      return;
+    }
     case "AlterTableStmt":
       return checkAlterTable(body, state, r);
     case "RenameStmt":
@@ -372,11 +385,13 @@ function addConstraint(table: string, isNew: boolean, constraint: Json | undefin
         if (!primary) r.report("MF101", `Adding UNIQUE ${columns} to "${table}" fails if it already holds duplicates.`, where);
       }
       if (primary) {
-        const unknown = keys.length === 0 || keys.some((k) => !state.isKnownNotNull(table, k));
+        const indexColumns = usingIndex ? state.indexColumns(String(constraint.indexname)) : keys;
+        const unknown =
+          indexColumns === undefined || indexColumns.length === 0 || indexColumns.some((k) => !state.isKnownNotNull(table, k));
         if (unknown) {
           r.report("PG304", `Adding PRIMARY KEY ${columns} to "${table}" sets its columns NOT NULL, which scans the table for any that are still nullable.`, where);
         }
-        for (const key of keys) state.markNotNull(table, key);
+        for (const key of indexColumns ?? []) state.markNotNull(table, key);
       }
       return;
     }
@@ -410,7 +425,10 @@ function checkRename(body: Json, state: MigrationState, r: Reporter): void {
   if (body.renameType === "OBJECT_TABLE") {
     const to = String(body.newname);
     if (isNew) state.renameTable(table, to);
-    else r.report("BC101", `Renaming table "${table}" to "${to}" breaks running code that uses the old name.`, where);
+    else {
+      const finding = r.report("BC101", `Renaming table "${table}" to "${to}" breaks running code that uses the old name.`, where);
+      state.noteTableRename(table, finding);
+    }
   } else if (body.renameType === "OBJECT_COLUMN" && (body.relationType ?? "OBJECT_TABLE") === "OBJECT_TABLE") {
     const from = String(body.subname);
     const to = String(body.newname);
@@ -456,7 +474,8 @@ function checkDrop(body: Json, state: MigrationState, r: Reporter): void {
 function checkCreateIndex(body: Json, state: MigrationState, r: Reporter): void {
   const table = relName(body.relation);
   const where = relLocation(body.relation);
-  state.addIndex(body.idxname as string | undefined);
+  const columns = ((body.indexParams ?? []) as Json[]).map((p) => (p.IndexElem as Json | undefined)?.name);
+  state.addIndex(body.idxname as string | undefined, columns.every((c) => typeof c === "string") ? columns : []);
   if (state.isNewTable(table)) return;
   const name = typeof body.idxname === "string" ? `"${body.idxname}" ` : "";
   if (body.concurrent !== true) {

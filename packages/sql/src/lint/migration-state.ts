@@ -36,7 +36,10 @@ export class MigrationState {
   private readonly notNullColumns = new Set<string>();
   private readonly checks = new Map<string, CheckConstraint>();
   private readonly constraints = new Set<string>();
-  private readonly indexes = new Set<string>();
+  /** Indexes created by this migration → their plain column names (none for expressions). */
+  private readonly indexes = new Map<string, string[]>();
+  /** BC101 findings that a later CREATE VIEW with the old name takes back (the view keeps old code working). */
+  private readonly renamedTables = new Map<string, RawFinding>();
   private readonly schemas = new Set<string>();
   private readonly nonTransactional: { statementIndex: number; index: number; kind: string }[] = [];
   private transactionalStatements = 0;
@@ -149,8 +152,23 @@ export class MigrationState {
     this.checks.delete(`${table}.${name}`);
   }
 
-  addIndex(name: string | undefined): void {
-    if (name !== undefined) this.indexes.add(name);
+  addIndex(name: string | undefined, columns: string[]): void {
+    if (name !== undefined) this.indexes.set(name, columns);
+  }
+
+  indexColumns(name: string): string[] | undefined {
+    return this.indexes.get(name);
+  }
+
+  noteTableRename(from: string, finding: RawFinding): void {
+    this.renamedTables.set(from, finding);
+  }
+
+  /** The BC101 finding of a table renamed away from `name`, once. */
+  takeTableRename(name: string): RawFinding | undefined {
+    const finding = this.renamedTables.get(name);
+    this.renamedTables.delete(name);
+    return finding;
   }
 
   isNewIndex(name: string): boolean {

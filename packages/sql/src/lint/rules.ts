@@ -161,7 +161,8 @@ export const LINT_RULES: readonly LintRuleInfo[] = Object.freeze([
     explanation:
       "Setting a column NOT NULL fails if any row still holds NULL in it. Backfill the NULLs first (in batches on a " +
       "large table), and prove there are none with a validated CHECK (column IS NOT NULL) constraint.",
-    fixExample: "UPDATE users SET plan = 'free' WHERE plan IS NULL;\nALTER TABLE users ALTER COLUMN plan SET NOT NULL;",
+    fixExample:
+      "UPDATE users SET plan = 'free' WHERE plan IS NULL;\nALTER TABLE users ADD CONSTRAINT users_plan_not_null CHECK (plan IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_plan_not_null;\nALTER TABLE users ALTER COLUMN plan SET NOT NULL;",
     firesOn: "ALTER TABLE users ALTER COLUMN plan SET NOT NULL;",
     passesOn: "ALTER TABLE users ALTER COLUMN plan DROP NOT NULL;",
   },
@@ -386,7 +387,7 @@ export const LINT_RULES: readonly LintRuleInfo[] = Object.freeze([
       "them on their own, outside the transaction that holds the rest of the migration. The migration is then no " +
       "longer all-or-nothing: if a later statement fails, what ran before stays applied. Put such statements in a " +
       "change request of their own.",
-    fixExample: "-- change request 1:\nALTER TABLE orders ADD COLUMN user_id bigint;\n-- change request 2:\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
+    fixExample: "-- a change request of its own, after the one that adds the column:\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
     firesOn: "ALTER TABLE orders ADD COLUMN user_id bigint;\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
     passesOn: "CREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);",
   },
