@@ -249,7 +249,9 @@ function addColumn(table: string, isNew: boolean, column: Json | undefined, stat
   if (isNew) return;
 
   const serial = typeName !== undefined && isSerial(typeName);
-  const defaultExpr = has("CONSTR_DEFAULT")?.raw_expr;
+  // DEFAULT NULL is no default as far as NOT NULL is concerned.
+  const declaredDefault = has("CONSTR_DEFAULT")?.raw_expr as Json | undefined;
+  const defaultExpr = (declaredDefault?.A_Const as Json | undefined)?.isnull === true ? undefined : declaredDefault;
   const identity = has("CONSTR_IDENTITY");
   const generated = has("CONSTR_GENERATED");
   if (notNull && defaultExpr === undefined && !serial && identity === undefined && generated === undefined) {

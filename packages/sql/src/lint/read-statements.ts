@@ -109,6 +109,12 @@ function locateError(parse: Parse, segment: string, tokens: { start: number; end
     const outcome = parse(segment.slice(0, tokens[k]!.end));
     return !outcome.ok && !(outcome.reason === "syntax" && outcome.message.endsWith(END_OF_INPUT));
   };
+  if (!prefixFails(tokens.length - 1)) {
+    // Every token parses: the error is in what follows the last one, an unterminated comment.
+    let i = last.end;
+    while (i < segment.length && /\s/.test(segment[i]!)) i++;
+    return i;
+  }
   let lo = 0;
   let hi = tokens.length - 1;
   while (lo < hi) {

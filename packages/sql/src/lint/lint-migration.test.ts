@@ -1,0 +1,135 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { lintMigration, loadMigrationLinter } from "./lint-migration";
+import { LINT_RULES } from "./rules";
+import type { MigrationLinter } from "./types";
+
+let linter: MigrationLinter;
+beforeAll(async () => {
+  linter = await loadMigrationLinter();
+});
+
+describe("lintMigration", () => {
+  it("points each finding at the line and column of what it is about, in a multi-line migration with comments", () => {
+    const sql = [
+      "-- 0042: accounts",
+      "/* reviewed by",
+      "   the data team; */",
+      "CREATE TABLE accounts (",
+      "  id serial PRIMARY KEY, -- DM402 on the type",
+      "  settings json",
+      ");",
+      "",
+      "ALTER TABLE users",
+      "  ADD COLUMN token uuid DEFAULT gen_random_uuid(),",
+      "  ALTER COLUMN plan SET NOT NULL;",
+      "CREATE INDEX users_token_idx ON",
+      "  users (token);",
+    ].join("\n");
+    const report = linter.lint(sql);
+    expect(report.parseError).toBeNull();
+    expect(report.statements.map((s) => [s.startLine, s.startColumn, s.endLine, s.endColumn])).toEqual([
+      [4, 1, 7, 2],
+      [9, 1, 11, 33],
+      [12, 1, 13, 16],
+    ]);
+    expect(report.findings.map((f) => [f.code, f.statementIndex, f.line, f.column])).toEqual([
+      ["DM402", 0, 5, 6],
+      ["DM403", 0, 6, 12],
+      // The scan of SET NOT NULL has no location of its own in the tree: the table name stands for it.
+      ["MF104", 1, 9, 13],
+      ["PG303", 1, 9, 13],
+      ["PG302", 1, 10, 14],
+      ["PG101", 2, 13, 3],
+    ]);
+    const pg302 = report.findings.find((f) => f.code === "PG302")!;
+    expect(pg302).toMatchObject({ severity: "warning" });
+    expect(pg302.message).toContain('"users.token"');
+    expect(pg302.message).toContain("gen_random_uuid");
+  });
+
+  it("applies a policy: disabled rules are dropped, severities replaced, missing codes keep the default", () => {
+    const sql = "DROP TABLE orders; UPDATE users SET plan = 'free'; CREATE INDEX i ON t (a)";
+    expect(linter.lint(sql).findings.map((f) => [f.code, f.severity])).toEqual([
+      ["DS102", "error"],
+      ["DM201", "warning"],
+      ["PG101", "warning"],
+    ]);
+    const policy = {
+      DS102: { enabled: true, severity: "warning" as const },
+      DM201: { enabled: false, severity: "error" as const },
+      XX999: { enabled: true, severity: "error" as const },
+    };
+    expect(linter.lint(sql, policy).findings.map((f) => [f.code, f.severity])).toEqual([
+      ["DS102", "warning"],
+      ["PG101", "warning"],
+    ]);
+  });
+
+  it("keeps linting the statements after a syntax error", async () => {
+    const report = await lintMigration("DROP TABLE a;\nALTER TABLE b ADD COLUMN c int NOT NUL;\nTRUNCATE d;");
+    expect(report.parseError).toEqual({ message: 'syntax error at or near "NUL"', line: 2, column: 36 });
+    expect(report.findings.map((f) => [f.code, f.statementIndex, f.line])).toEqual([
+      ["DS102", 0, 1],
+      ["DM203", 1, 3],
+    ]);
+  });
+
+  it("treats a table as existing unless the migration created it, following renames and drops", () => {
+    const codes = (sql: string) => linter.lint(sql).findings.map((f) => f.code);
+    expect(codes("CREATE TABLE t (id int PRIMARY KEY); ALTER TABLE t RENAME TO u; CREATE INDEX ON u (id)")).toEqual([]);
+    expect(codes("CREATE TABLE t (id int PRIMARY KEY); DROP TABLE t; CREATE INDEX ON t (id)")).toEqual(["PG101"]);
+    expect(codes("CREATE TABLE app.t (id int PRIMARY KEY); CREATE INDEX ON app.t (id)")).toEqual([]);
+  });
+
+  it("reports a NOT NULL column whose DEFAULT is NULL", () => {
+    expect(linter.lint("ALTER TABLE t ADD COLUMN a int DEFAULT NULL NOT NULL").findings.map((f) => f.code)).toEqual(["MF103"]);
+  });
+
+  it("tells transaction blocks apart: DM301 only inside BEGIN … COMMIT, PG103 only when mixed", () => {
+    const findings = linter.lint(
+      "BEGIN;\nCREATE INDEX i ON t (a);\nCOMMIT;\nCREATE INDEX CONCURRENTLY j ON t (b);\nBEGIN;\nVACUUM t;\nROLLBACK;",
+    ).findings;
+    expect(findings.map((f) => [f.code, f.line])).toEqual([
+      ["DM302", 1],
+      ["PG101", 2],
+      ["DM302", 3],
+      ["PG103", 4],
+      ["DM302", 5],
+      ["DM301", 6],
+      ["PG103", 6],
+      ["DM302", 7],
+    ]);
+  });
+
+  it("lints a 200-statement migration quickly (generous bound; the real figure is in npm run bench:schema)", () => {
+    const statements: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      statements.push(
+        `-- step ${i}\nCREATE TABLE t${i} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, at timestamptz DEFAULT now())`,
+        `ALTER TABLE existing_${i} ADD COLUMN c${i} text DEFAULT 'x', ADD CONSTRAINT fk${i} FOREIGN KEY (t_id) REFERENCES t${i} (id) NOT VALID`,
+        `CREATE INDEX CONCURRENTLY existing_${i}_c_idx ON existing_${i} (c${i})`,
+        `CREATE FUNCTION f${i}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at := now(); RETURN NEW; END; $$`,
+      );
+    }
+    const sql = statements.join(";\n") + ";";
+    const started = performance.now();
+    const report = linter.lint(sql);
+    const elapsed = performance.now() - started;
+    expect(report.statements).toHaveLength(200);
+    expect(report.parseError).toBeNull();
+    expect(elapsed).toBeLessThan(3000);
+    // With a syntax error in the last statement, locating it re-parses prefixes: still well within bounds.
+    const broken = performance.now();
+    const withError = linter.lint(sql + "\nSELECT FROM WHERE;");
+    expect(performance.now() - broken).toBeLessThan(3000);
+    expect(withError.statements).toHaveLength(200);
+    expect(withError.parseError).toMatchObject({ line: sql.split("\n").length + 1, column: 13 });
+  });
+
+  it("lists rules for every category it documents", () => {
+    const categories = new Set(LINT_RULES.map((r) => r.category));
+    for (const c of ["destructive", "backward-incompatible", "data-dependent", "locking", "rewrite", "naming-and-types", "transaction"]) {
+      expect(categories.has(c as never), c).toBe(true);
+    }
+  });
+});
