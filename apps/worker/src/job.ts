@@ -8,6 +8,8 @@ export interface JobContext<P> {
   job: Job;
   log: Logger;
   db: Db;
+  /** Decrypts endpoint passwords (schema-change jobs); undefined when the worker was started without it. */
+  secretKey: string | undefined;
 }
 
 /** A job handler. It must be idempotent: BullMQ delivers at least once (a crash means a rerun). */
