@@ -24,6 +24,13 @@ const VOLATILE_FUNCTIONS = new Set([
   "txid_current",
 ]);
 
+const REWRITING_SETTINGS: Record<string, string> = {
+  AT_SetLogged: "SET LOGGED",
+  AT_SetUnLogged: "SET UNLOGGED",
+  AT_SetTableSpace: "SET TABLESPACE",
+  AT_SetAccessMethod: "SET ACCESS METHOD",
+};
+
 class Reporter {
   constructor(
     private readonly statement: ReadStatement,
@@ -51,6 +58,7 @@ export function checkStatement(statement: ReadStatement, state: MigrationState, 
   const r = new Reporter(statement, out);
   const { type, body } = statement;
   state.countStatement(statement);
+  if (state.hasUncommittedEnumValues() && statement.info.transactional) checkEnumValueUse(body, state, r);
   if (!statement.info.transactional && type !== "TransactionStmt" && state.inTransactionBlock) {
     r.report("DM301", `${statement.info.kind} cannot run inside the BEGIN … COMMIT block of this migration: PostgreSQL refuses it there.`);
   }
@@ -90,6 +98,53 @@ export function checkStatement(statement: ReadStatement, state: MigrationState, 
       return checkRewriteMaintenance(type, body, state, r);
     case "ReindexStmt":
       return checkReindex(body, state, r);
+    case "RefreshMatViewStmt":
+      if (body.concurrent !== true && !state.isNewTable(relName(body.relation))) {
+        const view = relName(body.relation);
+        r.report("DM106", `REFRESH MATERIALIZED VIEW "${view}" without CONCURRENTLY blocks every read of "${view}" until it is done.`, relLocation(body.relation));
+      }
+      return;
+    case "CreateEnumStmt":
+      state.addEnum(strings(body.typeName).at(-1) ?? "");
+      return;
+    case "AlterEnumStmt":
+      if (typeof body.newVal === "string" && statement.info.transactional) {
+        const enumName = strings(body.typeName).at(-1) ?? "";
+        if (!state.isNewEnum(enumName)) state.addEnumValue(enumName, body.newVal);
+      }
+      return;
+  }
+}
+
+/** DM303: a string constant equal to an enum value added earlier in the same transaction. */
+function checkEnumValueUse(body: Json, state: MigrationState, r: Reporter): void {
+  const stack: unknown[] = [body];
+  const reported = new Set<string>();
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== "object" || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push(item);
+      continue;
+    }
+    const node = value as Json;
+    const constant = node.A_Const as Json | undefined;
+    const text = (constant?.sval as Json | undefined)?.sval;
+    if (typeof text === "string" && !reported.has(text)) {
+      const enumName = state.enumOfUncommittedValue(text);
+      if (enumName !== undefined) {
+        reported.add(text);
+        r.report(
+          "DM303",
+          `'${text}' was added to enum "${enumName}" earlier in this migration: PostgreSQL refuses to use it before the migration's transaction commits.`,
+          constant!.location,
+        );
+      }
+    }
+    for (const key in node) {
+      const child = node[key];
+      if (typeof child === "object" && child !== null) stack.push(child);
+    }
   }
 }
 
@@ -222,6 +277,15 @@ function checkAlterTable(body: Json, state: MigrationState, r: Reporter): void {
         break;
       case "AT_ValidateConstraint":
         state.validateConstraint(table, column);
+        break;
+      case "AT_SetLogged":
+      case "AT_SetUnLogged":
+      case "AT_SetTableSpace":
+      case "AT_SetAccessMethod":
+        if (!isNew) {
+          const how = REWRITING_SETTINGS[cmd.subtype];
+          r.report("DM107", `ALTER TABLE "${table}" ${how} rewrites the whole table under an ACCESS EXCLUSIVE lock.`, relLocation(relation));
+        }
         break;
       case "AT_DropConstraint":
         if (!isNew && !state.hasConstraint(table, column)) {

@@ -81,6 +81,20 @@ describe("lintMigration", () => {
     expect(codes("CREATE TABLE app.t (id int PRIMARY KEY); CREATE INDEX ON app.t (id)")).toEqual([]);
   });
 
+  it("stays quiet on a well-written migration (CREATE TABLE without IF NOT EXISTS is not a finding)", () => {
+    const sql = [
+      "CREATE TABLE teams (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+      "CREATE TABLE members (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, team_id bigint NOT NULL REFERENCES teams (id), settings jsonb)",
+      "CREATE INDEX members_team_id_idx ON members (team_id)",
+      "ALTER TABLE users ADD COLUMN team_id bigint",
+      "ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (team_id) REFERENCES teams (id) NOT VALID",
+      "ALTER TABLE users VALIDATE CONSTRAINT users_team_fk",
+      "INSERT INTO teams (name) SELECT DISTINCT team_name FROM users WHERE team_name IS NOT NULL",
+      "COMMENT ON TABLE teams IS 'Teams; one per customer'",
+    ].join(";\n");
+    expect(linter.lint(sql)).toMatchObject({ findings: [], parseError: null });
+  });
+
   it("reports a NOT NULL column whose DEFAULT is NULL", () => {
     expect(linter.lint("ALTER TABLE t ADD COLUMN a int DEFAULT NULL NOT NULL").findings.map((f) => f.code)).toEqual(["MF103"]);
   });

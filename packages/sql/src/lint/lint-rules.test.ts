@@ -181,6 +181,35 @@ const CASES: Case[] = [
     passes: ["ALTER TABLE users ADD COLUMN handle text", "CREATE TABLE t (id int PRIMARY KEY); ALTER TABLE t ADD COLUMN h text UNIQUE"],
   },
   {
+    code: "DM106",
+    fires: ["REFRESH MATERIALIZED VIEW daily_totals", "REFRESH MATERIALIZED VIEW stats.daily_totals WITH NO DATA"],
+    passes: [
+      "REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals",
+      "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS a; REFRESH MATERIALIZED VIEW mv",
+    ],
+  },
+  {
+    code: "DM107",
+    fires: ["ALTER TABLE events SET UNLOGGED", "ALTER TABLE events SET LOGGED", "ALTER TABLE events SET ACCESS METHOD heap2"],
+    passes: [
+      "ALTER TABLE events SET (autovacuum_vacuum_scale_factor = 0.01)",
+      "CREATE TABLE events (id int PRIMARY KEY); ALTER TABLE events SET TABLESPACE fast_ssd",
+    ],
+  },
+  {
+    code: "DM303",
+    fires: [
+      "ALTER TYPE mood ADD VALUE 'meh'; INSERT INTO answers (m) VALUES ('meh'::mood)",
+      "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' AFTER 'ok'; ALTER TABLE answers ALTER COLUMN m SET DEFAULT 'meh'",
+    ],
+    passes: [
+      "ALTER TYPE mood ADD VALUE 'meh'",
+      "CREATE TYPE mood AS ENUM ('ok'); ALTER TYPE mood ADD VALUE 'meh'; INSERT INTO answers (m) VALUES ('meh')",
+      "INSERT INTO answers (m) VALUES ('meh'); ALTER TYPE mood ADD VALUE 'meh'",
+      "ALTER TYPE mood ADD VALUE 'meh'; CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELECT 'meh' $$",
+    ],
+  },
+  {
     code: "PG301",
     fires: [
       "ALTER TABLE events ALTER COLUMN id TYPE bigint",
@@ -318,8 +347,9 @@ const CASES: Case[] = [
   },
 ];
 
-// PG304: the fix attaches an index built in an earlier change, whose columns the linter cannot see.
-const FIX_STILL_FIRES = new Set(["DS101", "DS102", "DS103", "CD101", "MF101", "PG304"]);
+// PG304: the fix attaches an index built in an earlier change, whose columns the linter cannot see. DM107: the
+// fix is the same statement, run in a maintenance window.
+const FIX_STILL_FIRES = new Set(["DS101", "DS102", "DS103", "CD101", "MF101", "PG304", "DM107"]);
 
 let linter: MigrationLinter;
 beforeAll(async () => {

@@ -41,6 +41,9 @@ export class MigrationState {
   /** BC101 findings that a later CREATE VIEW with the old name takes back (the view keeps old code working). */
   private readonly renamedTables = new Map<string, RawFinding>();
   private readonly schemas = new Set<string>();
+  private readonly enums = new Set<string>();
+  /** Enum values added by ALTER TYPE … ADD VALUE in this migration's transaction → their enum. */
+  private readonly enumValues = new Map<string, string>();
   private readonly nonTransactional: { statementIndex: number; index: number; kind: string }[] = [];
   private transactionalStatements = 0;
   inTransactionBlock = false;
@@ -173,6 +176,27 @@ export class MigrationState {
 
   isNewIndex(name: string): boolean {
     return this.indexes.has(name);
+  }
+
+  addEnum(name: string): void {
+    this.enums.add(name);
+  }
+
+  /** Created by this migration: values added to it are usable at once (PostgreSQL allows that). */
+  isNewEnum(name: string): boolean {
+    return this.enums.has(name);
+  }
+
+  addEnumValue(enumName: string, value: string): void {
+    this.enumValues.set(value, enumName);
+  }
+
+  hasUncommittedEnumValues(): boolean {
+    return this.enumValues.size > 0;
+  }
+
+  enumOfUncommittedValue(value: string): string | undefined {
+    return this.enumValues.get(value);
   }
 
   addSchema(name: string): void {

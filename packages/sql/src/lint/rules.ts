@@ -289,6 +289,19 @@ export const LINT_RULES: readonly LintRuleInfo[] = Object.freeze([
     firesOn: "ALTER TABLE users ADD COLUMN handle text UNIQUE;",
     passesOn: "ALTER TABLE users ADD COLUMN handle text;",
   },
+  {
+    code: "DM106",
+    title: "REFRESH MATERIALIZED VIEW without CONCURRENTLY",
+    category: "locking",
+    defaultSeverity: "warning",
+    explanation:
+      "A plain REFRESH MATERIALIZED VIEW holds an ACCESS EXCLUSIVE lock on the view while it recomputes it, so every " +
+      "query reading the view waits. REFRESH MATERIALIZED VIEW CONCURRENTLY keeps the view readable; it needs a " +
+      "unique index on the view.",
+    fixExample: "CREATE UNIQUE INDEX CONCURRENTLY daily_totals_day_key ON daily_totals (day);\nREFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals;",
+    firesOn: "REFRESH MATERIALIZED VIEW daily_totals;",
+    passesOn: "REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals;",
+  },
   // Rewrites and full scans
   {
     code: "PG301",
@@ -376,6 +389,19 @@ export const LINT_RULES: readonly LintRuleInfo[] = Object.freeze([
     firesOn: "VACUUM FULL orders;",
     passesOn: "VACUUM (ANALYZE) orders;",
   },
+  {
+    code: "DM107",
+    title: "ALTER TABLE that rewrites the table",
+    category: "rewrite",
+    defaultSeverity: "warning",
+    explanation:
+      "SET LOGGED, SET UNLOGGED, SET TABLESPACE and SET ACCESS METHOD copy the whole table (and, for a tablespace, " +
+      "its indexes) while holding an ACCESS EXCLUSIVE lock, blocking reads and writes until the copy is done. Run " +
+      "them in a maintenance window, or move the data online with logical replication or pg_repack.",
+    fixExample: "-- in a maintenance window, as a change request of its own:\nALTER TABLE events SET TABLESPACE fast_ssd;",
+    firesOn: "ALTER TABLE events SET TABLESPACE fast_ssd;",
+    passesOn: "ALTER TABLE events SET (fillfactor = 90);",
+  },
   // Transactions
   {
     code: "PG103",
@@ -416,6 +442,19 @@ export const LINT_RULES: readonly LintRuleInfo[] = Object.freeze([
     fixExample: "ALTER TABLE orders ADD COLUMN note text;",
     firesOn: "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;",
     passesOn: "ALTER TABLE orders ADD COLUMN note text;",
+  },
+  {
+    code: "DM303",
+    title: "Enum value added and used in the same migration",
+    category: "transaction",
+    defaultSeverity: "warning",
+    explanation:
+      "ALTER TYPE … ADD VALUE runs inside the migration's transaction, and PostgreSQL refuses to use the new value " +
+      "until that transaction commits (unsafe use of new value), so a later statement that stores or compares it " +
+      "fails. Add the value in a change request of its own, then use it in the next one.",
+    fixExample: "-- a change request of its own; use the new value in the next one, once this is applied:\nALTER TYPE order_status ADD VALUE 'refunded';",
+    firesOn: "ALTER TYPE order_status ADD VALUE 'refunded';\nUPDATE orders SET status = 'refunded' WHERE refund_id IS NOT NULL;",
+    passesOn: "ALTER TYPE order_status ADD VALUE 'refunded';\nUPDATE orders SET note = 'checked' WHERE refund_id IS NOT NULL;",
   },
   // Types and table design
   {
