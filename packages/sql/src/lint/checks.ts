@@ -38,12 +38,12 @@ class Reporter {
   ) {}
 
   report(code: string, message: string, location?: unknown): RawFinding {
-    const finding = {
-      code,
-      message,
-      statementIndex: this.statement.info.index,
-      index: this.statement.indexOf(typeof location === "number" ? location : undefined),
-    };
+    return this.reportAt(code, message, this.statement.indexOf(typeof location === "number" ? location : undefined));
+  }
+
+  /** At a string index of the migration text. */
+  reportAt(code: string, message: string, index: number): RawFinding {
+    const finding = { code, message, statementIndex: this.statement.info.index, index };
     this.out.push(finding);
     return finding;
   }
@@ -79,11 +79,11 @@ export function checkStatement(statement: ReadStatement, state: MigrationState, 
       return;
     }
     case "AlterTableStmt":
-      return checkAlterTable(body, state, r);
+      return checkAlterTable(statement, body, state, r);
     case "RenameStmt":
-      return checkRename(body, state, r);
+      return checkRename(statement, body, state, r);
     case "DropStmt":
-      return checkDrop(body, state, r);
+      return checkDrop(statement, body, state, r);
     case "IndexStmt":
       return checkCreateIndex(body, state, r);
     case "UpdateStmt":
@@ -238,23 +238,30 @@ function checkCreateTableAs(statement: ReadStatement, body: Json, state: Migrati
   state.addTable(statement, relName(relation), statement.indexOf(relLocation(relation) as number | undefined), needsPrimaryKey);
 }
 
-function checkAlterTable(body: Json, state: MigrationState, r: Reporter): void {
+function checkAlterTable(statement: ReadStatement, body: Json, state: MigrationState, r: Reporter): void {
   if (body.objtype !== undefined && body.objtype !== "OBJECT_TABLE") return;
   const relation = body.relation as Json;
   const table = relName(relation);
   const isNew = state.isNewTable(table);
+  // Where the current subcommand is: the tree locates column and constraint definitions, not `DROP COLUMN c`
+  // or `ALTER c SET NOT NULL`; for those, the next token spelling the name after the previous subcommand.
+  let cursor = statement.indexOf(relLocation(relation) as number | undefined);
   for (const item of (body.cmds ?? []) as Json[]) {
     const cmd = item.AlterTableCmd as Json | undefined;
     if (cmd === undefined) continue;
     const def = cmd.def as Json | undefined;
     const column = typeof cmd.name === "string" ? cmd.name : "";
+    const defLocation = ((def?.ColumnDef ?? def?.Constraint) as Json | undefined)?.location;
+    if (typeof defLocation === "number") cursor = statement.indexOf(defLocation);
+    else if (column !== "") cursor = statement.findName(column, cursor + 1) ?? cursor;
+    const here = cursor;
     switch (cmd.subtype) {
       case "AT_AddColumn":
         addColumn(table, isNew, def?.ColumnDef as Json, state, r);
         break;
       case "AT_DropColumn":
         if (!isNew && !state.isNewColumn(table, column)) {
-          r.report("DS103", `Dropping column "${table}.${column}" deletes its data.`, relLocation(relation));
+          r.reportAt("DS103", `Dropping column "${table}.${column}" deletes its data.`, here);
         }
         state.dropColumn(table, column);
         break;
@@ -263,11 +270,11 @@ function checkAlterTable(body: Json, state: MigrationState, r: Reporter): void {
         break;
       case "AT_SetNotNull":
         if (!isNew && !state.isKnownNotNull(table, column)) {
-          r.report("MF104", `Setting "${table}.${column}" NOT NULL fails if any row holds NULL in it.`, relLocation(relation));
-          r.report(
+          r.reportAt("MF104", `Setting "${table}.${column}" NOT NULL fails if any row holds NULL in it.`, here);
+          r.reportAt(
             "PG303",
             `SET NOT NULL on "${table}.${column}" scans the whole table under an ACCESS EXCLUSIVE lock: validate a CHECK ("${column}" IS NOT NULL) NOT VALID constraint first.`,
-            relLocation(relation),
+            here,
           );
         }
         state.markNotNull(table, column);
@@ -289,7 +296,7 @@ function checkAlterTable(body: Json, state: MigrationState, r: Reporter): void {
         break;
       case "AT_DropConstraint":
         if (!isNew && !state.hasConstraint(table, column)) {
-          r.report("CD101", `Dropping constraint "${column}" of "${table}" stops the database from enforcing it.`, relLocation(relation));
+          r.reportAt("CD101", `Dropping constraint "${column}" of "${table}" stops the database from enforcing it.`, here);
         }
         state.dropConstraint(table, column);
         break;
@@ -409,14 +416,14 @@ const typeLabelOf = (t: ColumnType) => (t.typmods.length > 0 ? `${t.name}(${t.ty
 function addConstraint(table: string, isNew: boolean, constraint: Json | undefined, state: MigrationState, r: Reporter): void {
   if (constraint === undefined) return;
   const name = constraint.conname as string | undefined;
-  const label = name !== undefined ? `constraint "${name}"` : "a constraint";
+  const named = name !== undefined ? ` "${name}"` : "";
   const where = constraint.location;
   const validated = constraint.skip_validation !== true;
   switch (constraint.contype) {
     case "CONSTR_CHECK":
       state.addConstraint(table, name ?? "", { notNullColumns: notNullColumnsOf(constraint.raw_expr), validated });
       if (!isNew && validated) {
-        r.report("PG305", `Adding CHECK ${label} to "${table}" scans the whole table under an ACCESS EXCLUSIVE lock: add it NOT VALID, then VALIDATE it.`, where);
+        r.report("PG305", `Adding CHECK constraint${named} to "${table}" scans the whole table under an ACCESS EXCLUSIVE lock: add it NOT VALID, then VALIDATE it.`, where);
       }
       return;
     case "CONSTR_FOREIGN":
@@ -425,7 +432,7 @@ function addConstraint(table: string, isNew: boolean, constraint: Json | undefin
         const target = relName(constraint.pktable);
         r.report(
           "DM101",
-          `Adding foreign key ${label} from "${table}" to "${target}" checks every row while both tables are locked against writes: add it NOT VALID, then VALIDATE it.`,
+          `Adding foreign key${named} from "${table}" to "${target}" checks every row while both tables are locked against writes: add it NOT VALID, then VALIDATE it.`,
           where,
         );
       }
@@ -484,7 +491,7 @@ function notNullColumnsOf(expr: unknown): string[] {
   return out;
 }
 
-function checkRename(body: Json, state: MigrationState, r: Reporter): void {
+function checkRename(statement: ReadStatement, body: Json, state: MigrationState, r: Reporter): void {
   const table = relName(body.relation);
   const where = relLocation(body.relation);
   const isNew = state.isNewTable(table);
@@ -499,29 +506,43 @@ function checkRename(body: Json, state: MigrationState, r: Reporter): void {
     const from = String(body.subname);
     const to = String(body.newname);
     if (!isNew && !state.isNewColumn(table, from)) {
-      r.report("BC102", `Renaming column "${table}.${from}" to "${to}" breaks running code that uses the old name.`, where);
+      const after = statement.indexOf(where as number | undefined) + 1;
+      r.reportAt(
+        "BC102",
+        `Renaming column "${table}.${from}" to "${to}" breaks running code that uses the old name.`,
+        statement.findName(from, after) ?? statement.indexOf(where as number | undefined),
+      );
     }
     state.renameColumn(table, from, to);
   }
 }
 
-function checkDrop(body: Json, state: MigrationState, r: Reporter): void {
+function checkDrop(statement: ReadStatement, body: Json, state: MigrationState, r: Reporter): void {
   const objects = (body.objects ?? []) as Json[];
   // DROP TABLE a.b: each object is a List of names; DROP SCHEMA s: each object is a String.
   const names = objects.map((o) => {
     const list = o.List as Json | undefined;
     return list !== undefined ? strings(list.items) : strings([o]);
   });
+  // Names carry no location: find each one in the text, in order.
+  let cursor = statement.indexOf(undefined);
+  const at = (name: string[]): number => {
+    cursor = statement.findName(name.at(-1) ?? "", cursor) ?? cursor;
+    return cursor;
+  };
   switch (body.removeType) {
     case "OBJECT_SCHEMA":
-      for (const [schema] of names) {
-        if (schema !== undefined && !state.isNewSchema(schema)) r.report("DS101", `Dropping schema "${schema}" deletes everything in it.`);
+      for (const name of names) {
+        const schema = name[0] ?? "";
+        const here = at(name);
+        if (!state.isNewSchema(schema)) r.reportAt("DS101", `Dropping schema "${schema}" deletes everything in it.`, here);
       }
       return;
     case "OBJECT_TABLE":
       for (const name of names) {
         const table = name.at(-1) ?? "";
-        if (!state.isNewTable(table)) r.report("DS102", `Dropping table "${name.join(".")}" deletes its data.`);
+        const here = at(name);
+        if (!state.isNewTable(table)) r.reportAt("DS102", `Dropping table "${name.join(".")}" deletes its data.`, here);
         state.dropTable(table);
       }
       return;
@@ -529,8 +550,13 @@ function checkDrop(body: Json, state: MigrationState, r: Reporter): void {
       if (body.concurrent === true) return;
       for (const name of names) {
         const index = name.at(-1) ?? "";
+        const here = at(name);
         if (!state.isNewIndex(index)) {
-          r.report("PG102", `Dropping index "${name.join(".")}" without CONCURRENTLY blocks reads and writes of its table while it waits for its lock.`);
+          r.reportAt(
+            "PG102",
+            `Dropping index "${name.join(".")}" without CONCURRENTLY blocks reads and writes of its table while it waits for its lock.`,
+            here,
+          );
         }
       }
       return;

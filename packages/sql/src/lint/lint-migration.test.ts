@@ -35,16 +35,38 @@ describe("lintMigration", () => {
     expect(report.findings.map((f) => [f.code, f.statementIndex, f.line, f.column])).toEqual([
       ["DM402", 0, 5, 6],
       ["DM403", 0, 6, 12],
-      // The scan of SET NOT NULL has no location of its own in the tree: the table name stands for it.
-      ["MF104", 1, 9, 13],
-      ["PG303", 1, 9, 13],
       ["PG302", 1, 10, 14],
+      // SET NOT NULL has no location in the tree: the column's name is found in the text.
+      ["MF104", 1, 11, 16],
+      ["PG303", 1, 11, 16],
       ["PG101", 2, 13, 3],
     ]);
     const pg302 = report.findings.find((f) => f.code === "PG302")!;
     expect(pg302).toMatchObject({ severity: "warning" });
     expect(pg302.message).toContain('"users.token"');
     expect(pg302.message).toContain("gen_random_uuid");
+  });
+
+  it("finds the subcommands and names the tree gives no location, in order", () => {
+    const sql = [
+      "ALTER TABLE orders",
+      "  ADD CHECK (total > 0),",
+      "  DROP COLUMN legacy,",
+      '  ALTER COLUMN "Plan" SET NOT NULL,',
+      "  DROP CONSTRAINT fk_x;",
+      "ALTER TABLE orders RENAME COLUMN orders TO b;",
+      'DROP TABLE a,\n  "B";',
+    ].join("\n");
+    expect(linter.lint(sql).findings.map((f) => [f.code, f.line, f.column])).toEqual([
+      ["PG305", 2, 7],
+      ["DS103", 3, 15],
+      ["MF104", 4, 16],
+      ["PG303", 4, 16],
+      ["CD101", 5, 19],
+      ["BC102", 6, 34],
+      ["DS102", 7, 12],
+      ["DS102", 8, 3],
+    ]);
   });
 
   it("applies a policy: disabled rules are dropped, severities replaced, missing codes keep the default", () => {

@@ -37,7 +37,7 @@ describe("statements of a migration", () => {
     const report = await lintMigration("SELECT 'żółw 🐢';\nSELECT 'ą'; DROP TABLE orders;");
     expect(report.statements[2]).toMatchObject({ startLine: 2, startColumn: 13, text: "DROP TABLE orders" });
     expect(report.findings).toEqual([
-      expect.objectContaining({ code: "DS102", statementIndex: 2, line: 2, column: 13 }),
+      expect.objectContaining({ code: "DS102", statementIndex: 2, line: 2, column: 24 }),
     ]);
   });
 

@@ -1,6 +1,6 @@
 import type { ParseOutcome, ParseTree } from "../pg-parser";
 import { commandTag, isTransactional } from "./statement-kind";
-import { SourceText, skipTrivia, tokenize, trimTrailingTrivia, utf8Length } from "./source-text";
+import { SourceText, skipTrivia, type Token, tokenize, trimTrailingTrivia, utf8Length } from "./source-text";
 import type { MigrationStatement } from "./types";
 
 // Splits a migration into statements with PostgreSQL's own parser: its tree says where each statement starts
@@ -21,8 +21,13 @@ export interface ReadStatement {
   /** The statement's node type ("CreateStmt") and body. */
   type: string;
   body: Json;
-  /** String index of a location (a UTF-8 byte offset) found in `body`. */
+  /** String index of a location (a UTF-8 byte offset) found in `body`; the statement's start when undefined. */
   indexOf(location: number | undefined): number;
+  /**
+   * String index of the first token at or after string index `from` that spells the identifier `name` (bare or
+   * quoted). For the parts of a statement that the tree gives no location (DROP COLUMN c, SET NOT NULL…).
+   */
+  findName(name: string, from: number): number | undefined;
 }
 
 export interface ReadResult {
@@ -80,6 +85,7 @@ function addStatements(out: ReadStatement[], source: SourceText, tree: ParseTree
     const start = skipTrivia(text, rawStart, rawEnd);
     const end = trimTrailingTrivia(text, start, rawEnd);
     const startPos = source.position(start);
+    let tokens: Token[] | null = null;
     const endPos = source.position(end);
     out.push({
       info: {
@@ -95,6 +101,16 @@ function addStatements(out: ReadStatement[], source: SourceText, tree: ParseTree
       type,
       body,
       indexOf: (location) => (location === undefined || location < 0 ? start : source.charIndex(byteBase + location)),
+      findName: (name, from) => {
+        tokens ??= tokenize(text.slice(start, end));
+        const quoted = `"${name.replace(/"/g, '""')}"`;
+        for (const token of tokens) {
+          if (start + token.start < from) continue;
+          const spelt = text.slice(start + token.start, start + token.end);
+          if (spelt === quoted || spelt.toLowerCase() === name) return start + token.start;
+        }
+        return undefined;
+      },
     });
   }
 }
