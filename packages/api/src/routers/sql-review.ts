@@ -13,7 +13,7 @@ export const sqlReviewRouter = {
   policies: procedure.query(({ ctx }) => listPolicies(ctx)),
   updatePolicy: procedure.input(UpdatePolicyInput).mutation(({ ctx, input }) => updatePolicy(ctx, input)),
   drift: procedure.input(z.object({ includeResolved: z.boolean().optional() }).default({})).query(({ ctx, input }) => listDrift(ctx, input)),
-  checkDriftNow: procedure.mutation(({ ctx }) =>
-    requestDriftCheck(ctx, () => enqueueSchemaJob(ctx.env, "detect-drift", {}, { jobId: `drift-${Date.now()}` })),
+  checkDriftNow: procedure.input(z.object({ endpointId: z.string().min(1).optional() })).mutation(({ ctx, input }) =>
+    requestDriftCheck(ctx, () => enqueueSchemaJob(ctx.env, "detect-drift", input, { jobId: `drift-${Date.now()}` })),
   ),
 } satisfies TRPCRouterRecord;

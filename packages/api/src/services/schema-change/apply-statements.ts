@@ -151,7 +151,7 @@ export async function applyStatements(client: pg.Client, statements: readonly Mi
     throw new StageFailure(message, outputs);
   };
 
-  for (const s of statements) if (isTransactionControl(s.text)) fail(`statement ${s.index + 1} (line ${s.startLine}) is transaction control, which a change may not contain`);
+  for (const s of statements) if (isTransactionControl(s)) fail(`statement ${s.index + 1} (line ${s.startLine}) is transaction control, which a change may not contain`);
 
   await ensureHistoryTable(client);
   const { rows: lock } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [opts.changeKey]);

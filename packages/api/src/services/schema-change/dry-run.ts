@@ -76,7 +76,7 @@ export async function dryRun(client: pg.ClientBase, statements: readonly Migrati
         results.push({ ...base, status: "not_run", message: `not run: statement ${error.statementIndex! + 1} failed before it` });
         continue;
       }
-      if (isTransactionControl(stmt.text)) {
+      if (isTransactionControl(stmt)) {
         const message = "transaction control is not allowed in a change: dbmesh runs each change in its own transaction";
         results.push({ ...base, status: "error", message });
         error = { statementIndex: stmt.index, message, line: stmt.startLine, column: stmt.startColumn, sqlstate: null };

@@ -13,8 +13,10 @@ export function positionInMigration(stmt: Pick<MigrationStatement, "text" | "sta
 // statement that ends or opens one would let part of a change persist where it must not.
 const TRANSACTION_CONTROL = /^\s*(?:--[^\n]*\n\s*|\/\*[\s\S]*?\*\/\s*)*(begin|commit|end|rollback|abort|start\s+transaction|savepoint|release|prepare\s+transaction)\b/i;
 
-export function isTransactionControl(text: string): boolean {
-  return TRANSACTION_CONTROL.test(text);
+const CONTROL_KINDS = /^(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE)/;
+
+export function isTransactionControl(stmt: Pick<MigrationStatement, "text" | "kind">): boolean {
+  return CONTROL_KINDS.test(stmt.kind) || TRANSACTION_CONTROL.test(stmt.text);
 }
 
 /** Consecutive transactional statements share one transaction; every other statement runs alone. */
