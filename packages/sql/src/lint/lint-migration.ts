@@ -1,21 +1,14 @@
 import { PgParser } from "../pg-parser";
-import { checkStatement } from "./checks";
+import { checkStatement } from "./check-statement";
 import { MigrationState } from "./migration-state";
 import { type Parse, readStatements } from "./read-statements";
+import type { RawFinding } from "./reporter";
 import { RULES_BY_CODE } from "./rules";
 import { SourceText } from "./source-text";
 import type { LintFinding, LintPolicy, LintReport, LintSeverity, MigrationLinter } from "./types";
 
 // lintMigration: statements, parse error and findings of one migration text, with no database. "Existing
 // table" means a table not created earlier in the same text: the linter sees no catalog.
-
-export interface RawFinding {
-  code: string;
-  message: string;
-  statementIndex: number;
-  /** String index in the migration text. */
-  index: number;
-}
 
 export function lintWith(parse: Parse, sql: string, policy: LintPolicy = {}): LintReport {
   const source = new SourceText(sql);

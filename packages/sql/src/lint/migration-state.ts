@@ -1,4 +1,4 @@
-import type { RawFinding } from "./lint-migration";
+import type { RawFinding } from "./reporter";
 import type { ReadStatement } from "./read-statements";
 
 // What the migration itself has done so far, as far as the rules care: which tables and columns it created
