@@ -1,9 +1,8 @@
-import type { RawFinding } from "./reporter";
+import { checkAlterTable, checkCreateTable, checkCreateTableAs } from "./check-tables";
 import type { MigrationState } from "./migration-state";
 import type { Json, ReadStatement } from "./read-statements";
-import { relLocation, relName, Reporter, strings } from "./reporter";
+import { type RawFinding, relLocation, relName, Reporter, strings } from "./reporter";
 import { hasOption } from "./statement-kind";
-import { checkAlterTable, checkCreateTable, checkCreateTableAs } from "./check-tables";
 
 // The rules, statement by statement, over libpg-query's parse tree. Each finding names the table (and column)
 // and points at the most precise location the tree gives (the column, the constraint, the table name), or at

@@ -8,5 +8,5 @@ export type {
   MigrationLinter,
   MigrationStatement,
 } from "./types";
-export { LINT_RULES } from "./rules";
+export { LINT_RULES, defaultLintPolicy } from "./rules";
 export { lintMigration, loadMigrationLinter } from "./lint-migration";

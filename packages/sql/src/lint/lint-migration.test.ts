@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { lintMigration, loadMigrationLinter } from "./lint-migration";
-import { LINT_RULES } from "./rules";
+import { LINT_RULES, defaultLintPolicy } from "./rules";
 import type { MigrationLinter } from "./types";
 
 let linter: MigrationLinter;
@@ -85,6 +85,9 @@ describe("lintMigration", () => {
       ["DS102", "warning"],
       ["PG101", "warning"],
     ]);
+    // The default policy names every rule and changes nothing.
+    expect(Object.keys(defaultLintPolicy()).sort()).toEqual(LINT_RULES.map((r) => r.code).sort());
+    expect(linter.lint(sql, defaultLintPolicy())).toEqual(linter.lint(sql));
   });
 
   it("keeps linting the statements after a syntax error", async () => {

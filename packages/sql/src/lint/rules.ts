@@ -1,4 +1,4 @@
-import type { LintRuleInfo } from "./types";
+import type { LintPolicy, LintRuleInfo } from "./types";
 
 // The catalog of lint rules: what the console shows behind each code. Codes are Atlas's where Atlas has the
 // same check (https://atlasgo.io/lint/analyzers), so that people who know Atlas read them the same way;
@@ -525,3 +525,8 @@ export const LINT_RULES: readonly LintRuleInfo[] = Object.freeze([
 ] satisfies LintRuleInfo[]);
 
 export const RULES_BY_CODE: ReadonlyMap<string, LintRuleInfo> = new Map(LINT_RULES.map((r) => [r.code, r]));
+
+/** Every rule on, at its default severity: the starting point of an SQL review policy. */
+export function defaultLintPolicy(): LintPolicy {
+  return Object.fromEntries(LINT_RULES.map((r) => [r.code, { enabled: true, severity: r.defaultSeverity }]));
+}
