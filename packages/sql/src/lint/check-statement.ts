@@ -1,4 +1,4 @@
-import { checkAlterTable, checkCreateTable, checkCreateTableAs } from "./check-tables";
+import { checkAlterTable, checkCreateTable, checkCreateTableAs, checkIdentifier } from "./check-tables";
 import type { MigrationState } from "./migration-state";
 import type { Json, ReadStatement } from "./read-statements";
 import { type RawFinding, relLocation, relName, Reporter, strings } from "./reporter";
@@ -123,6 +123,7 @@ function checkRename(statement: ReadStatement, body: Json, state: MigrationState
   const isNew = state.isNewTable(table);
   if (body.renameType === "OBJECT_TABLE") {
     const to = String(body.newname);
+    checkIdentifier("Table name", to, r, where);
     if (isNew) state.renameTable(table, to);
     else {
       const finding = r.report("BC101", `Renaming table "${table}" to "${to}" breaks running code that uses the old name.`, where);
@@ -131,6 +132,7 @@ function checkRename(statement: ReadStatement, body: Json, state: MigrationState
   } else if (body.renameType === "OBJECT_COLUMN" && (body.relationType ?? "OBJECT_TABLE") === "OBJECT_TABLE") {
     const from = String(body.subname);
     const to = String(body.newname);
+    checkIdentifier("Column name", to, r, where);
     if (!isNew && !state.isNewColumn(table, from)) {
       const after = statement.indexOf(where as number | undefined) + 1;
       r.reportAt(

@@ -1,7 +1,7 @@
 import type { ColumnType, MigrationState } from "./migration-state";
 import type { Json, ReadStatement } from "./read-statements";
 import { relLocation, relName, type Reporter, strings } from "./reporter";
-import { alignmentWaste, columnTypeOf, isJson, isSerial, isTimestampWithoutZone, typeLabel } from "./type-names";
+import { alignmentWaste, columnTypeOf, isJson, isSerial, isTimestampWithoutZone, quotingNeed, typeLabel } from "./type-names";
 
 // CREATE TABLE and ALTER TABLE: column types, added columns, type changes, constraints, rewriting settings.
 
@@ -28,6 +28,15 @@ const REWRITING_SETTINGS: Record<string, string> = {
   AT_SetTableSpace: "SET TABLESPACE",
   AT_SetAccessMethod: "SET ACCESS METHOD",
 };
+
+/** DM405: a new name that every query will have to double-quote. */
+export function checkIdentifier(what: string, name: string, r: Reporter, location?: unknown): void {
+  const need = quotingNeed(name);
+  if (need === null) return;
+  const plain = name.toLowerCase().replace(/[^a-z0-9_]+/g, "_");
+  const suggestion = plain !== name ? ` such as ${plain}` : "";
+  r.report("DM405", `${what} "${name}" ${need}, so every query must double-quote it: prefer a lower-case snake_case name${suggestion}.`, location);
+}
 
 function constraintsOf(column: Json): Json[] {
   return ((column.constraints ?? []) as Json[]).map((c) => c.Constraint as Json).filter((c) => c !== undefined);
@@ -57,6 +66,7 @@ export function checkCreateTable(statement: ReadStatement, body: Json, state: Mi
     body.ofTypename !== undefined ||
     elements.some((e) => e.TableLikeClause !== undefined);
   state.addTable(statement, table, statement.indexOf(relLocation(relation) as number | undefined), !temporary && !derived);
+  checkIdentifier("Table name", table, r, relLocation(relation));
   const columns: Json[] = [];
   for (const element of elements) {
     const column = element.ColumnDef as Json | undefined;
@@ -64,6 +74,7 @@ export function checkCreateTable(statement: ReadStatement, body: Json, state: Mi
       columns.push(column);
       const name = String(column.colname);
       const typeName = column.typeName as Json | undefined;
+      checkIdentifier("Column name", name, r, column.location);
       checkColumnType(table, name, typeName, r);
       const constraints = constraintsOf(column);
       const notNull = constraints.some((c) => c.contype === "CONSTR_NOTNULL" || c.contype === "CONSTR_PRIMARY");
@@ -170,6 +181,7 @@ function addColumn(table: string, isNew: boolean, column: Json | undefined, stat
   const name = String(column.colname);
   const typeName = column.typeName as Json | undefined;
   const where = column.location;
+  checkIdentifier("Column name", name, r, where);
   checkColumnType(table, name, typeName, r);
   const constraints = constraintsOf(column);
   const has = (contype: string) => constraints.find((c) => c.contype === contype);

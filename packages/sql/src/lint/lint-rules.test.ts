@@ -337,6 +337,21 @@ const CASES: Case[] = [
     passes: ["CREATE TABLE t (id int PRIMARY KEY, at timestamptz)", "ALTER TABLE t ADD COLUMN at timestamp with time zone"],
   },
   {
+    code: "DM405",
+    fires: [
+      'CREATE TABLE "user" (id int PRIMARY KEY)',
+      'CREATE TABLE orders (id int PRIMARY KEY, "Total" numeric)',
+      'ALTER TABLE orders ADD COLUMN "order" int',
+      'ALTER TABLE orders RENAME COLUMN total TO "grand total"',
+      'ALTER TABLE orders RENAME TO "Orders"',
+    ],
+    passes: [
+      "CREATE TABLE users (id int PRIMARY KEY, Total numeric)",
+      'CREATE TABLE "users" (id int PRIMARY KEY, "total_2" numeric, amount$ numeric)',
+      "ALTER TABLE orders RENAME TO purchases",
+    ],
+  },
+  {
     code: "PG110",
     fires: ["CREATE TABLE t (flag boolean, id bigint PRIMARY KEY, n int, m smallint)"],
     passes: [

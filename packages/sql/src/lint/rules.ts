@@ -510,6 +510,20 @@ export const LINT_RULES: readonly LintRuleInfo[] = Object.freeze([
     passesOn: "ALTER TABLE orders ADD COLUMN shipped_at timestamptz;",
   },
   {
+    code: "DM405",
+    title: "Name that must always be double-quoted",
+    category: "naming-and-types",
+    defaultSeverity: "info",
+    explanation:
+      "PostgreSQL folds unquoted names to lower case, so a table or column named with upper-case letters, spaces or a " +
+      "reserved word such as user or order can only be reached by double-quoting it, in every query, forever. " +
+      "Forgetting the quotes gives a confusing does-not-exist error. Use lower-case snake_case names and let the ORM " +
+      "map them.",
+    fixExample: "CREATE TABLE user_accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, created_at timestamptz);",
+    firesOn: 'CREATE TABLE "UserAccounts" (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "createdAt" timestamptz);',
+    passesOn: "CREATE TABLE user_accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, created_at timestamptz);",
+  },
+  {
     code: "PG110",
     title: "Columns ordered with needless padding",
     category: "naming-and-types",

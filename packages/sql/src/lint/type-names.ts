@@ -94,3 +94,22 @@ export function alignmentWaste(typeNames: (Json | undefined)[]): number {
   const sorted = [...fixed].sort((a, b) => b[1] - a[1]);
   return rowSize(fixed) - rowSize(sorted);
 }
+
+/** PostgreSQL's fully reserved key words: a table or column so named must be double-quoted everywhere. */
+const RESERVED = new Set(
+  (
+    "all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create " +
+    "current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc " +
+    "distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral " +
+    "leading limit localtime localtimestamp not null offset on only or order placing primary references returning " +
+    "select session_user some symmetric system_user table then to trailing true union unique user using variadic when " +
+    "where window with"
+  ).split(" "),
+);
+
+/** Why `name` can only be written double-quoted, else null. */
+export function quotingNeed(name: string): string | null {
+  if (RESERVED.has(name)) return "is a reserved word";
+  if (!/^[a-z_][a-z0-9_$]*$/.test(name)) return /[A-Z]/.test(name) ? "has upper-case letters" : "has characters beyond a-z, 0-9 and _";
+  return null;
+}
