@@ -1,6 +1,14 @@
 import type { ParseOutcome, ParseTree } from "../pg-parser";
 import { commandTag, isTransactional } from "./statement-kind";
-import { SourceText, skipTrivia, type Token, tokenize, trimTrailingTrivia, utf8Length } from "./source-text";
+import {
+  SourceText,
+  skipTrivia,
+  type Token,
+  tokenize,
+  trimTrailingTrivia,
+  unterminatedCommentStart,
+  utf8Length,
+} from "./source-text";
 import type { MigrationStatement } from "./types";
 
 // Splits a migration into statements with PostgreSQL's own parser: its tree says where each statement starts
@@ -125,12 +133,8 @@ function locateError(parse: Parse, segment: string, tokens: { start: number; end
     const outcome = parse(segment.slice(0, tokens[k]!.end));
     return !outcome.ok && !(outcome.reason === "syntax" && outcome.message.endsWith(END_OF_INPUT));
   };
-  if (!prefixFails(tokens.length - 1)) {
-    // Every token parses: the error is in what follows the last one, an unterminated comment.
-    let i = last.end;
-    while (i < segment.length && /\s/.test(segment[i]!)) i++;
-    return i;
-  }
+  // Every token parses: the error is in what follows the last one, an unterminated comment.
+  if (!prefixFails(tokens.length - 1)) return unterminatedCommentStart(segment, last.end);
   let lo = 0;
   let hi = tokens.length - 1;
   while (lo < hi) {

@@ -132,10 +132,10 @@ export function tokenize(text: string): Token[] {
       i++;
       while (i < n && isIdentChar(text.charCodeAt(i))) i++;
       const next = text.charCodeAt(i);
-      if (next === 39) {
-        // E'…' takes backslash escapes; B'…', X'…', N'…' and U&'…' (below) are plain quoted strings.
-        const escapes = i - start === 1 && (c === 69 || c === 101);
-        i = quotedEnd(text, i, 39, escapes);
+      if (next === 39 && i - start === 1 && "eEbBxXnN".includes(text[start]!)) {
+        // E'…' takes backslash escapes; B'…', X'…', N'…' and U&'…' (below) are plain quoted strings. Any other
+        // word before a quote is a token of its own (KEY'x' is KEY then 'x').
+        i = quotedEnd(text, i, 39, c === 69 || c === 101);
       } else if (next === 38 /* & */ && i - start === 1 && (c === 85 || c === 117)) {
         const q = text.charCodeAt(i + 1);
         if (q === 39 || q === 34) i = quotedEnd(text, i + 1, q, false);
@@ -144,7 +144,8 @@ export function tokenize(text: string): Token[] {
       i++;
       while (i < n) {
         const d = text.charCodeAt(i);
-        if (isIdentChar(d) || (d === 46 && text.charCodeAt(i + 1) !== 46)) i++;
+        // Letters after digits are one (bad) token for PostgreSQL 16+, "trailing junk"; a $ starts a new one.
+        if ((isIdentChar(d) && d !== 36) || (d === 46 && text.charCodeAt(i + 1) !== 46)) i++;
         else if ((d === 43 || d === 45) && (text.charCodeAt(i - 1) | 32) === 101 /* e */) i++;
         else break;
       }
@@ -171,6 +172,22 @@ function startsComment(text: string, i: number): boolean {
 function lineCommentEnd(text: string, i: number): number {
   const nl = text.indexOf("\n", i);
   return nl === -1 ? text.length : nl + 1;
+}
+
+/** Where a block comment that never ends starts, at or after `from` outside tokens and comments; else the end. */
+export function unterminatedCommentStart(text: string, from: number): number {
+  let i = from;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) i++;
+    else if (c === 45 && text.charCodeAt(i + 1) === 45) i = lineCommentEnd(text, i);
+    else if (c === 47 && text.charCodeAt(i + 1) === 42) {
+      const end = blockCommentEnd(text, i);
+      if (end === text.length && !text.endsWith("*/")) return i;
+      i = end;
+    } else break;
+  }
+  return i;
 }
 
 function blockCommentEnd(text: string, i: number): number {
