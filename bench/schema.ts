@@ -54,7 +54,11 @@ function migration(): string {
 }
 
 await run("postgres", `CREATE DATABASE ${targetDb}`);
-const h = await createHarness({ DBMESH_QUEUE_PREFIX: prefixBase });
+// A scratch key: the bench's endpoint has no password, nothing is decrypted with it.
+const h = await createHarness({ DBMESH_QUEUE_PREFIX: prefixBase, DBMESH_SECRET_KEY: process.env.DBMESH_SECRET_KEY ?? "ab".repeat(32) }).catch(async (err) => {
+  await run("postgres", `DROP DATABASE IF EXISTS ${targetDb} WITH (FORCE)`);
+  throw err;
+});
 let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
 try {
   const tables: string[] = [];
