@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { PgParser } from "../pg-parser";
 import { lintMigration } from "./lint-migration";
+import { LINT_RULES } from "./rules";
 
 // Splitting and positions: PostgreSQL's parser says where statements are; these tests pin the translation
 // into lines and columns of the text, and the location of syntax errors.
@@ -95,6 +97,25 @@ describe("statements of a migration", () => {
       ["CREATE EXTENSION", true],
       ["ALTER TABLE", false],
     ]);
+  });
+
+  it("gives texts that parse alone as the same single statement (what the dry run executes)", async () => {
+    const parser = await PgParser.load();
+    const sql = [
+      ...LINT_RULES.flatMap((r) => [r.firesOn, r.passesOn, r.fixExample]),
+      "CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END -- after\n;",
+      "SELECT 1 /* before the semicolon */ ; /* between */ SELECT $q$;$q$ -- last, no semicolon",
+    ].join("\n");
+    const whole = parser.parse(sql);
+    const report = await lintMigration(sql);
+    expect(whole.ok && report.statements.length).toBe(whole.ok && whole.tree.stmts!.length);
+    for (const statement of report.statements) {
+      const alone = parser.parse(statement.text);
+      expect(alone.ok && alone.tree.stmts!.length, statement.text).toBe(1);
+      expect(statement.text).toBe(statement.text.trim());
+      expect(statement.text.endsWith(";")).toBe(false);
+      expect(statement.text.startsWith("--") || statement.text.startsWith("/*")).toBe(false);
+    }
   });
 
   it("returns nothing for a text of comments only", async () => {
