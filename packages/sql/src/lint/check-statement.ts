@@ -158,19 +158,20 @@ function checkDrop(statement: ReadStatement, body: Json, state: MigrationState, 
     cursor = statement.findName(name.at(-1) ?? "", cursor) ?? cursor;
     return cursor;
   };
+  const cascade = body.behavior === "DROP_CASCADE" ? " CASCADE also drops every object that depends on it." : "";
   switch (body.removeType) {
     case "OBJECT_SCHEMA":
       for (const name of names) {
         const schema = name[0] ?? "";
         const here = at(name);
-        if (!state.isNewSchema(schema)) r.reportAt("DS101", `Dropping schema "${schema}" deletes everything in it.`, here);
+        if (!state.isNewSchema(schema)) r.reportAt("DS101", `Dropping schema "${schema}" deletes everything in it.${cascade}`, here);
       }
       return;
     case "OBJECT_TABLE":
       for (const name of names) {
         const table = name.at(-1) ?? "";
         const here = at(name);
-        if (!state.isNewTable(table)) r.reportAt("DS102", `Dropping table "${name.join(".")}" deletes its data.`, here);
+        if (!state.isNewTable(table)) r.reportAt("DS102", `Dropping table "${name.join(".")}" deletes its data.${cascade}`, here);
         state.dropTable(table);
       }
       return;

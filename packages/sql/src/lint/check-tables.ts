@@ -133,7 +133,8 @@ export function checkAlterTable(statement: ReadStatement, body: Json, state: Mig
         break;
       case "AT_DropColumn":
         if (!isNew && !state.isNewColumn(table, column)) {
-          r.reportAt("DS103", `Dropping column "${table}.${column}" deletes its data.`, here);
+          const cascade = cmd.behavior === "DROP_CASCADE" ? " CASCADE also drops the views and constraints that use it." : "";
+          r.reportAt("DS103", `Dropping column "${table}.${column}" deletes its data.${cascade}`, here);
         }
         state.dropColumn(table, column);
         break;

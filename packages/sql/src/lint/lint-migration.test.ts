@@ -120,6 +120,13 @@ describe("lintMigration", () => {
     expect(linter.lint(sql)).toMatchObject({ findings: [], parseError: null });
   });
 
+  it("says when CASCADE drops more than the statement names", () => {
+    const messages = linter.lint("DROP TABLE a CASCADE; DROP TABLE b; ALTER TABLE c DROP COLUMN d CASCADE").findings.map((f) => f.message);
+    expect(messages[0]).toContain("CASCADE also drops");
+    expect(messages[1]).not.toContain("CASCADE");
+    expect(messages[2]).toContain("CASCADE also drops");
+  });
+
   it("reports a NOT NULL column whose DEFAULT is NULL", () => {
     expect(linter.lint("ALTER TABLE t ADD COLUMN a int DEFAULT NULL NOT NULL").findings.map((f) => f.code)).toEqual(["MF103"]);
   });
