@@ -395,8 +395,8 @@ export const LINT_RULES: readonly LintRuleInfo[] = Object.freeze([
     category: "rewrite",
     defaultSeverity: "warning",
     explanation:
-      "SET LOGGED, SET UNLOGGED, SET TABLESPACE and SET ACCESS METHOD copy the whole table (and, for a tablespace, " +
-      "its indexes) while holding an ACCESS EXCLUSIVE lock, blocking reads and writes until the copy is done. Run " +
+      "SET LOGGED, SET UNLOGGED, SET TABLESPACE and SET ACCESS METHOD copy the whole table while holding an " +
+      "ACCESS EXCLUSIVE lock, blocking reads and writes until the copy is done. Run " +
       "them in a maintenance window, or move the data online with logical replication or pg_repack.",
     fixExample: "-- in a maintenance window, as a change request of its own:\nALTER TABLE events SET TABLESPACE fast_ssd;",
     firesOn: "ALTER TABLE events SET TABLESPACE fast_ssd;",
