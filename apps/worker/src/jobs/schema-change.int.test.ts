@@ -83,6 +83,34 @@ describe("checks", () => {
   });
 });
 
+describe("review policy per environment", () => {
+  it("applies each environment's rule choices to its own targets' lint", async () => {
+    const sql = "ALTER TABLE items ADD COLUMN seen timestamp;";
+    const { id } = await f.developer.changeRequest.create({ title: "Policy per environment", target: { kind: "virtualDatabase", virtualDatabase: "shop" }, sql });
+    const before = await checked(id);
+    const code = before.checks.targets[0]!.lint.findings.find((x) => x.severity === "warning")!.code;
+    expect(before.checks.targets[1]!.lint.findings.map((x) => x.code)).toContain(code);
+    const dev = await f.h.tdb.db.environment.findUniqueOrThrow({ where: { name: "dev" } });
+    const staging = await f.h.tdb.db.environment.findUniqueOrThrow({ where: { name: "staging" } });
+    await expect(f.developer.sqlReview.updatePolicy({ environmentId: dev.id, stage: 10, approvalsRequired: 1, rules: {} })).rejects.toThrow(/may not call sqlReview.updatePolicy/);
+    await f.dba.sqlReview.updatePolicy({ environmentId: dev.id, stage: 10, approvalsRequired: 1, rules: { [code]: { enabled: false, severity: "warning" } } });
+    await f.dba.sqlReview.updatePolicy({ environmentId: staging.id, stage: 20, approvalsRequired: 1, rules: { [code]: { enabled: true, severity: "error" } } });
+    await f.developer.changeRequest.rerunChecks({ id });
+    const after = await waitFor("rerun checks", async () => {
+      const c = await f.admin.changeRequest.get({ id });
+      return c.checks.status === "DONE" && c.checks.finishedAt! > before.checks.finishedAt! ? c : null;
+    });
+    const [devCheck, stagingCheck] = after.checks.targets;
+    expect(devCheck!.lint.findings.map((x) => x.code)).not.toContain(code);
+    expect(stagingCheck!.lint.findings.find((x) => x.code === code)?.severity).toBe("error");
+    expect(after.checks.errorCount).toBeGreaterThan(0);
+    await f.dba.sqlReview.updatePolicy({ environmentId: dev.id, stage: 10, approvalsRequired: 1, rules: {} });
+    await f.dba.sqlReview.updatePolicy({ environmentId: staging.id, stage: 20, approvalsRequired: 1, rules: {} });
+    const audited = await f.h.tdb.db.auditEvent.count({ where: { action: "sql_review_policy.update" } });
+    expect(audited).toBeGreaterThanOrEqual(4);
+  });
+});
+
 describe("review", () => {
   it("blocks approval on errors, never lets the author approve, and asks a reason for warnings", async () => {
     const bad = await f.developer.changeRequest.create({ title: "Broken", target: { kind: "virtualDatabase", virtualDatabase: "shop" }, sql: "ALTER TABLE nope ADD COLUMN x int;" });
@@ -174,6 +202,30 @@ describe("rollout", () => {
     expect(rbDone.stage).toMatchObject({ status: "SUCCEEDED", kind: "ROLLBACK" });
     expect(await withTarget(f.devDb, async (c) => (await c.query("SELECT to_regclass('orders') AS t")).rows[0].t)).toBeNull();
   }, 90_000);
+
+  it("holds a stage scheduled for a maintenance window until then, and a cancelled one never runs", async () => {
+    const { id } = await f.developer.changeRequest.create({ title: "Window", target: { kind: "endpoints", endpoints: ["shop-dev"] }, sql: "CREATE TABLE windowed (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);" });
+    const cr = await checked(id);
+    await f.dba.changeRequest.approve({ id, version: 1, body: "", acknowledgement: cr.checks.warningCount ? "ok" : undefined });
+    const at = new Date(Date.now() + 3_000);
+    const scheduled = await f.dba.changeRequest.deployNext({ id, scheduledAt: at });
+    expect(scheduled.status).toBe("SCHEDULED");
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await f.admin.changeRequest.get({ id })).stages[0]!.status).toBe("SCHEDULED");
+    expect(await withTarget(f.devDb, async (c) => (await c.query("SELECT to_regclass('windowed') AS t")).rows[0].t)).toBeNull();
+    const done = await stageDone(id, scheduled.stageId);
+    expect(done.stage.status).toBe("SUCCEEDED");
+    expect(new Date(done.stage.startedAt!).getTime()).toBeGreaterThanOrEqual(at.getTime() - 50);
+
+    const other = await f.developer.changeRequest.create({ title: "Cancelled window", target: { kind: "endpoints", endpoints: ["shop-dev"] }, sql: "CREATE TABLE never_made (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);" });
+    const oc = await checked(other.id);
+    await f.dba.changeRequest.approve({ id: other.id, version: 1, body: "", acknowledgement: oc.checks.warningCount ? "ok" : undefined });
+    const s2 = await f.dba.changeRequest.deployNext({ id: other.id, scheduledAt: new Date(Date.now() + 1_500) });
+    await f.dba.changeRequest.cancelStage({ stageId: s2.stageId });
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await f.admin.changeRequest.get({ id: other.id })).stages[0]!.status).toBe("CANCELLED");
+    expect(await withTarget(f.devDb, async (c) => (await c.query("SELECT to_regclass('never_made') AS t")).rows[0].t)).toBeNull();
+  }, 60_000);
 
   it("retries a lock timeout with backoff, then fails the stage clearly without applying any part of it", async () => {
     const { id } = await f.developer.changeRequest.create({

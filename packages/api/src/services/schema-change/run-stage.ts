@@ -55,11 +55,13 @@ export async function runStage(deps: WorkerDeps, stageId: string, opts: { lastAt
   if (!["SCHEDULED", "QUEUED", "RUNNING"].includes(initial.status)) return { status: initial.status, skipped: `stage is ${initial.status.toLowerCase()}` };
 
   const stage = await mutate(ctx, { mesh: false }, async (tx, audit) => {
-    const s = await tx.changeStage.update({
-      where: { id: stageId },
+    // Conditional: a DBA may have cancelled the stage since it was read.
+    const { count } = await tx.changeStage.updateMany({
+      where: { id: stageId, status: { in: ["SCHEDULED", "QUEUED", "RUNNING"] } },
       data: { status: "RUNNING", startedAt: initial.startedAt ?? new Date(), attempts: { increment: 1 } },
-      include: { changeRequest: true },
     });
+    if (count === 0) return null;
+    const s = await tx.changeStage.findUniqueOrThrow({ where: { id: stageId }, include: { changeRequest: true } });
     await audit({
       action: initial.status === "RUNNING" ? "change_stage.resume" : "change_stage.start",
       objectType: "change_request",
@@ -69,6 +71,7 @@ export async function runStage(deps: WorkerDeps, stageId: string, opts: { lastAt
     });
     return s;
   });
+  if (!stage) return { status: "CANCELLED", skipped: "stage cancelled before it started" };
 
   let client: pg.Client | undefined;
   let outputs: StatementOutput[] = [];
