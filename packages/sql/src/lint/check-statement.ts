@@ -1,5 +1,5 @@
 import { checkAlterTable, checkCreateTable, checkCreateTableAs, checkIdentifier } from "./check-tables";
-import type { MigrationState } from "./migration-state";
+import { type MigrationState, nonTransactionalLabel } from "./migration-state";
 import type { Json, ReadStatement } from "./read-statements";
 import { type RawFinding, relLocation, relName, Reporter, strings } from "./reporter";
 import { hasOption } from "./statement-kind";
@@ -14,7 +14,7 @@ export function checkStatement(statement: ReadStatement, state: MigrationState, 
   state.countStatement(statement);
   if (state.hasUncommittedEnumValues() && statement.info.transactional) checkEnumValueUse(body, state, r);
   if (!statement.info.transactional && type !== "TransactionStmt" && state.inTransactionBlock) {
-    r.report("DM301", `${statement.info.kind} cannot run inside the BEGIN … COMMIT block of this migration: PostgreSQL refuses it there.`);
+    r.report("DM301", `${nonTransactionalLabel(statement)} cannot run inside the BEGIN … COMMIT block of this migration: PostgreSQL refuses it there.`);
   }
   switch (type) {
     case "TransactionStmt":

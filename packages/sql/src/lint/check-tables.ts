@@ -1,7 +1,17 @@
 import type { ColumnType, MigrationState } from "./migration-state";
 import type { Json, ReadStatement } from "./read-statements";
 import { relLocation, relName, type Reporter, strings } from "./reporter";
-import { alignmentWaste, columnTypeOf, isJson, isSerial, isTimestampWithoutZone, quotingNeed, typeLabel } from "./type-names";
+import {
+  alignmentWaste,
+  columnTypeLabel,
+  columnTypeOf,
+  isJson,
+  isSerial,
+  isTimestampWithoutZone,
+  quotingNeed,
+  snakeCase,
+  typeLabel,
+} from "./type-names";
 
 // CREATE TABLE and ALTER TABLE: column types, added columns, type changes, constraints, rewriting settings.
 
@@ -33,7 +43,7 @@ const REWRITING_SETTINGS: Record<string, string> = {
 export function checkIdentifier(what: string, name: string, r: Reporter, location?: unknown): void {
   const need = quotingNeed(name);
   if (need === null) return;
-  const plain = name.toLowerCase().replace(/[^a-z0-9_]+/g, "_");
+  const plain = snakeCase(name);
   const suggestion = plain !== name ? ` such as ${plain}` : "";
   r.report("DM405", `${what} "${name}" ${need}, so every query must double-quote it: prefer a lower-case snake_case name${suggestion}.`, location);
 }
@@ -285,7 +295,7 @@ function alterColumnType(
 }
 
 const isVarchar = (t: ColumnType) => t.name === "varchar";
-const typeLabelOf = (t: ColumnType) => (t.typmods.length > 0 ? `${t.name}(${t.typmods.join(",")})` : t.name);
+const typeLabelOf = columnTypeLabel;
 
 function addConstraint(table: string, isNew: boolean, constraint: Json | undefined, state: MigrationState, r: Reporter): void {
   if (constraint === undefined) return;

@@ -1,5 +1,6 @@
 import type { RawFinding } from "./reporter";
 import type { ReadStatement } from "./read-statements";
+import { hasOption } from "./statement-kind";
 
 // What the migration itself has done so far, as far as the rules care: which tables and columns it created
 // (changes to those touch no existing rows), which constraints and indexes it added, which columns it proved
@@ -44,7 +45,7 @@ export class MigrationState {
   private readonly enums = new Set<string>();
   /** Enum values added by ALTER TYPE … ADD VALUE in this migration's transaction → their enum. */
   private readonly enumValues = new Map<string, string>();
-  private readonly nonTransactional: { statementIndex: number; index: number; kind: string }[] = [];
+  private readonly nonTransactional: { statementIndex: number; index: number; label: string }[] = [];
   private transactionalStatements = 0;
   inTransactionBlock = false;
 
@@ -210,7 +211,13 @@ export class MigrationState {
   countStatement(statement: ReadStatement): void {
     if (statement.type === "TransactionStmt") return;
     if (statement.info.transactional) this.transactionalStatements++;
-    else this.nonTransactional.push({ statementIndex: statement.info.index, index: statement.indexOf(undefined), kind: statement.info.kind });
+    else {
+      this.nonTransactional.push({
+        statementIndex: statement.info.index,
+        index: statement.indexOf(undefined),
+        label: nonTransactionalLabel(statement),
+      });
+    }
   }
 
   /** Findings that need the whole migration: tables left without a primary key, non-transactional statements mixed with others. */
@@ -231,9 +238,18 @@ export class MigrationState {
           code: "PG103",
           statementIndex: s.statementIndex,
           index: s.index,
-          message: `${s.kind} cannot run in a transaction: it runs on its own, and the migration is no longer all-or-nothing.`,
+          message: `${s.label} cannot run in a transaction: it runs on its own, and the migration is no longer all-or-nothing.`,
         });
       }
     }
   }
+}
+
+/** "CREATE INDEX CONCURRENTLY on "orders"", "VACUUM", "DROP INDEX CONCURRENTLY"… */
+export function nonTransactionalLabel(statement: ReadStatement): string {
+  const { kind } = statement.info;
+  const body = statement.body;
+  const concurrently = body.concurrent === true || hasOption(body.params, "concurrently") ? " CONCURRENTLY" : "";
+  const relation = (body.relation as { relname?: string } | undefined)?.relname;
+  return `${kind}${kind.includes("INDEX") || kind === "REINDEX" ? concurrently : ""}${relation ? ` on "${relation}"` : ""}`;
 }

@@ -27,8 +27,27 @@ export function columnTypeOf(typeName: Json): ColumnType {
   return { name: (names(typeName).at(-1) ?? "") + (array ? "[]" : ""), typmods };
 }
 
+/** The SQL spelling people write for the parser's internal type names. */
+const SPELLING: Record<string, string> = {
+  int2: "smallint",
+  int4: "integer",
+  int8: "bigint",
+  float4: "real",
+  float8: "double precision",
+  bool: "boolean",
+  bpchar: "char",
+};
+
 export function typeLabel(typeName: Json): string {
-  return names(typeName).at(-1) ?? "";
+  const name = names(typeName).at(-1) ?? "";
+  return SPELLING[name] ?? name;
+}
+
+/** "varchar(32)", "numeric(12,2)", "bigint". */
+export function columnTypeLabel(type: ColumnType): string {
+  const base = type.name.endsWith("[]") ? type.name.slice(0, -2) : type.name;
+  const spelt = (SPELLING[base] ?? base) + (type.typmods.length > 0 ? `(${type.typmods.join(",")})` : "");
+  return type.name.endsWith("[]") ? `${spelt}[]` : spelt;
 }
 
 export function isSerial(typeName: Json): boolean {
@@ -106,6 +125,15 @@ const RESERVED = new Set(
     "where window with"
   ).split(" "),
 );
+
+/** "createdAt" → "created_at", "Order Lines" → "order_lines". */
+export function snakeCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+}
 
 /** Why `name` can only be written double-quoted, else null. */
 export function quotingNeed(name: string): string | null {
