@@ -399,9 +399,15 @@ describe("LINT_RULES", () => {
 describe.each(LINT_RULES.map((rule) => [rule.code, rule] as const))("rule %s", (code, rule) => {
   const table = CASES.find((c) => c.code === code)!;
 
-  it("fires on its documented example and not on the documented close one", () => {
+  it("fires on its documented example, naming what it is about, and not on the documented close one", () => {
     expect(codesOf(rule.firesOn)).toContain(code);
     expect(codesOf(rule.passesOn)).not.toContain(code);
+    // Every finding names its table, column, index or schema in double quotes (DM302 is about BEGIN/COMMIT).
+    if (code !== "DM302") {
+      for (const finding of linter.lint(rule.firesOn).findings.filter((f) => f.code === code)) {
+        expect(finding.message).toMatch(/"[^"]+"/);
+      }
+    }
   });
 
   it.each(table?.fires ?? [])("fires on %s", (sql) => {
