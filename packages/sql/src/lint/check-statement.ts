@@ -199,7 +199,9 @@ function checkCreateIndex(body: Json, state: MigrationState, r: Reporter): void 
   state.addIndex(body.idxname as string | undefined, columns.every((c) => typeof c === "string") ? columns : []);
   if (state.isNewTable(table)) return;
   const name = typeof body.idxname === "string" ? `"${body.idxname}" ` : "";
-  if (body.concurrent !== true) {
+  // CREATE INDEX … ON ONLY parent builds nothing (an invalid index that partitions' indexes are attached to).
+  const onlyParent = (body.relation as Json).inh === false;
+  if (body.concurrent !== true && !onlyParent) {
     r.report("PG101", `Creating index ${name}on "${table}" without CONCURRENTLY blocks writes to "${table}" for the whole build.`, where);
   }
   if (body.unique === true) {

@@ -127,6 +127,7 @@ const CASES: Case[] = [
     passes: [
       "CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id)",
       "CREATE TABLE t (id int PRIMARY KEY, a int); CREATE INDEX t_a ON t (a)",
+      "CREATE INDEX measurements_at_idx ON ONLY measurements (at)",
     ],
   },
   {
