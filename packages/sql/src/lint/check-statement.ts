@@ -200,7 +200,7 @@ function checkCreateIndex(body: Json, state: MigrationState, r: Reporter): void 
   if (state.isNewTable(table)) return;
   const name = typeof body.idxname === "string" ? `"${body.idxname}" ` : "";
   // CREATE INDEX … ON ONLY parent builds nothing (an invalid index that partitions' indexes are attached to).
-  const onlyParent = (body.relation as Json).inh === false;
+  const onlyParent = (body.relation as Json).inh !== true; // libpg-query omits false fields
   if (body.concurrent !== true && !onlyParent) {
     r.report("PG101", `Creating index ${name}on "${table}" without CONCURRENTLY blocks writes to "${table}" for the whole build.`, where);
   }
