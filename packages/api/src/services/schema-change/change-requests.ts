@@ -142,8 +142,12 @@ export async function updateChangeSql(ctx: Context, input: z.infer<typeof Update
     if (!cr) throw notFound("change request", input.id);
     if (actor.role === "DEVELOPER" && cr.authorId !== actor.userId) throw new AppError("FORBIDDEN", "only the author, a DBA or an admin may edit this change request");
     if (!EDITABLE.has(cr.status)) throw new AppError("PRECONDITION_FAILED", `a change request that is ${cr.status.toLowerCase().replace("_", " ")} cannot be edited`);
-    if (cr.stages.length > 0) {
-      throw new AppError("PRECONDITION_FAILED", "part of this change is already applied: its SQL can no longer change; open a new change request for the next step");
+    // Applied statements (even of a stage that later failed) belong to their version for good:
+    // a new version would be a different change, and could run them again.
+    const applied = await tx.schemaChangeHistory.findFirst({ where: { changeRequestId: cr.id, kind: "APPLY" }, select: { endpointName: true, version: true } });
+    if (cr.stages.length > 0 || applied) {
+      const where = applied ? ` (version ${applied.version} on ${applied.endpointName})` : "";
+      throw new AppError("PRECONDITION_FAILED", `part of this change is already applied${where}: its SQL can no longer change; open a new change request for the next step`);
     }
     const latest = cr.versions[0]!;
     const rollbackSql = input.rollbackSql === undefined ? latest.rollbackSql : input.rollbackSql?.trim() ? input.rollbackSql : null;
@@ -326,6 +330,8 @@ function deployState(cr: FullChange, targets: ChangeTarget[], policies: Environm
   return { next, blockers, approvalsRequired: required };
 }
 
+const STUCK_AFTER_MS = 5 * 60_000;
+
 function stageJobId(stageId: string, attempt: number) {
   return `stage-${stageId}-${attempt}`;
 }
@@ -384,7 +390,12 @@ export async function retryStage(ctx: Context, stageId: string) {
   const stage = await mutate(ctx, { mesh: false }, async (tx, audit) => {
     const s = await tx.changeStage.findUnique({ where: { id: stageId }, include: { changeRequest: true } });
     if (!s) throw notFound("stage", stageId);
-    if (s.status !== "FAILED") throw new AppError("PRECONDITION_FAILED", `only a failed stage can be retried; this one is ${s.status.toLowerCase()}`);
+    // A stage left RUNNING by a worker that died for good (BullMQ gave up on the stalled job) can be
+    // retried too: the target's advisory lock and history keep a still-running attempt safe.
+    const stuck = s.status === "RUNNING" && s.updatedAt.getTime() < Date.now() - STUCK_AFTER_MS;
+    if (s.status !== "FAILED" && !stuck) {
+      throw new AppError("PRECONDITION_FAILED", `only a failed stage (or one running without progress for ${STUCK_AFTER_MS / 60_000} minutes) can be retried; this one is ${s.status.toLowerCase()}`);
+    }
     if (s.kind === "APPLY" && s.version !== s.changeRequest.currentVersion) throw new AppError("PRECONDITION_FAILED", "the change has a newer version: deploy that one");
     const updated = await tx.changeStage.update({ where: { id: s.id }, data: { status: "QUEUED", error: null, queuedAt: new Date(), finishedAt: null } });
     await tx.changeRequest.update({ where: { id: s.changeRequestId }, data: { status: "ROLLING_OUT" } });

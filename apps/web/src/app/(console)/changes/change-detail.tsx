@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useId, useState } from "react";
+import { useId, useMemo, useState } from "react";
 import { Alert } from "@/components/alert";
 import { ChangeStatusBadge, ChecksBadge, StageStatusBadge } from "@/components/change-bits";
 import { LoadingBlock, QueryError } from "@/components/loading";
@@ -65,6 +65,26 @@ export function ChangeDetail({ id }: { id: string }) {
   );
 }
 
+/** The checks' findings of every target, once per line and message, for the editor's gutter. */
+function marksOf(c: Change) {
+  const seen = new Set<string>();
+  const marks: { line: number; column: number; severity: "error" | "warning" | "info"; message: string }[] = [];
+  const add = (m: (typeof marks)[number]) => {
+    const key = `${m.line}:${m.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      marks.push(m);
+    }
+  };
+  for (const t of c.checks.targets) {
+    if (t.lint.parseError) add({ line: t.lint.parseError.line, column: t.lint.parseError.column, severity: "error", message: `parse error: ${t.lint.parseError.message}` });
+    for (const f of t.lint.findings) add({ line: f.line, column: f.column, severity: f.severity, message: `${f.code} (${t.environmentName}): ${f.message}` });
+    const e = t.dryRun.error;
+    if (e?.line) add({ line: e.line, column: e.column ?? 1, severity: "error", message: `dry run on ${t.environmentName}: ${e.message}` });
+  }
+  return marks;
+}
+
 function ChangesSection({ c }: { c: Change }) {
   const trpc = useTRPC();
   const { can, me, role } = useSession();
@@ -77,6 +97,7 @@ function ChangesSection({ c }: { c: Change }) {
   const [rollbackSql, setRollbackSql] = useState(c.rollbackSql ?? "");
   const [error, setError] = useState<string | null>(null);
   const mine = c.authorId === me.id;
+  const marks = useMemo(() => marksOf(c), [c]);
   const editable = can("changeRequest.updateSql") && (role !== "DEVELOPER" || mine) && ["OPEN", "CHANGES_REQUESTED", "FAILED"].includes(c.status) && !c.stages.some((s) => s.status === "SUCCEEDED");
   return (
     <Section
@@ -124,7 +145,14 @@ function ChangesSection({ c }: { c: Change }) {
             <h3 className="text-sm font-medium text-slate-800">SQL (version {c.currentVersion})</h3>
             {editing && <SqlUpload label="Upload .sql" onLoad={setSql} />}
           </div>
-          <SqlEditor label={editing ? "SQL statements" : "SQL of this version"} value={editing ? sql : c.sql} onChange={editing ? setSql : undefined} readOnly={!editing} minHeight="6rem" />
+          <SqlEditor
+            label={editing ? "SQL statements" : "SQL of this version"}
+            value={editing ? sql : c.sql}
+            onChange={editing ? setSql : undefined}
+            readOnly={!editing}
+            minHeight="6rem"
+            marks={editing ? undefined : marks}
+          />
         </div>
         {(editing || c.rollbackSql) && (
           <div>
