@@ -8,6 +8,9 @@ import { hasOption } from "./statement-kind";
 // and points at the most precise location the tree gives (the column, the constraint, the table name), or at
 // the name found in the text where the tree has none.
 
+/** Settings the rollout sets for each stage, so that a statement waiting for a lock cannot block everyone. */
+const GUARD_SETTINGS = new Set(["lock_timeout", "statement_timeout"]);
+
 export function checkStatement(statement: ReadStatement, state: MigrationState, out: RawFinding[]): void {
   const r = new Reporter(statement, out);
   const { type, body } = statement;
@@ -56,6 +59,11 @@ export function checkStatement(statement: ReadStatement, state: MigrationState, 
       if (body.concurrent !== true && !state.isNewTable(relName(body.relation))) {
         const view = relName(body.relation);
         r.report("DM106", `REFRESH MATERIALIZED VIEW "${view}" without CONCURRENTLY blocks every read of "${view}" until it is done.`, relLocation(body.relation));
+      }
+      return;
+    case "VariableSetStmt":
+      if (typeof body.name === "string" && GUARD_SETTINGS.has(body.name)) {
+        r.report("DM108", `${statement.info.kind} "${body.name}" replaces the limit dbmesh applies to each stage of the rollout.`);
       }
       return;
     case "CreateEnumStmt":

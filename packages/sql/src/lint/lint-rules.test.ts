@@ -211,6 +211,11 @@ const CASES: Case[] = [
     ],
   },
   {
+    code: "DM108",
+    fires: ["SET lock_timeout = 0", "SET LOCAL statement_timeout TO '1h'", "RESET lock_timeout", "SET SESSION statement_timeout = DEFAULT"],
+    passes: ["SET search_path TO app", "SET LOCAL work_mem = '256MB'", "SHOW lock_timeout"],
+  },
+  {
     code: "PG301",
     fires: [
       "ALTER TABLE events ALTER COLUMN id TYPE bigint",

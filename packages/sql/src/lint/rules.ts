@@ -302,6 +302,19 @@ export const LINT_RULES: readonly LintRuleInfo[] = Object.freeze([
     firesOn: "REFRESH MATERIALIZED VIEW daily_totals;",
     passesOn: "REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals;",
   },
+  {
+    code: "DM108",
+    title: "Migration changes lock_timeout or statement_timeout",
+    category: "locking",
+    defaultSeverity: "warning",
+    explanation:
+      "dbmesh applies each stage with a lock_timeout and a statement_timeout, so that a statement waiting for a lock " +
+      "gives up (and is retried) instead of queueing every other session behind it. A SET or RESET of these in the " +
+      "migration replaces those limits, up to disabling them. Leave them to the rollout settings of the environment.",
+    fixExample: "-- no SET: the stage's lock_timeout and statement_timeout apply\nALTER TABLE orders ADD COLUMN note text;",
+    firesOn: "SET lock_timeout = 0;",
+    passesOn: "SET search_path TO app, public;",
+  },
   // Rewrites and full scans
   {
     code: "PG301",
