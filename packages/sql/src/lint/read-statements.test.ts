@@ -43,6 +43,19 @@ describe("statements of a migration", () => {
     ]);
   });
 
+  it("handles files with CRLF line ends", async () => {
+    const report = await lintMigration("-- windows\r\nDROP TABLE a;\r\n\r\n  ALTER TABLE b\r\n    DROP COLUMN c;\r\nSELEC 1;\r\n");
+    expect(report.statements.map((s) => [s.text, s.startLine, s.startColumn, s.endLine, s.endColumn])).toEqual([
+      ["DROP TABLE a", 2, 1, 2, 13],
+      ["ALTER TABLE b\r\n    DROP COLUMN c", 4, 3, 5, 18],
+    ]);
+    expect(report.findings.map((f) => [f.code, f.line, f.column])).toEqual([
+      ["DS102", 2, 12],
+      ["DS103", 5, 17],
+    ]);
+    expect(report.parseError).toMatchObject({ line: 6, column: 1 });
+  });
+
   it("reports PostgreSQL's syntax error at the line and column of the offending token", async () => {
     const sql = "CREATE TABLE a (id bigint PRIMARY KEY);\n-- a comment\nALTER TABLE a\n  ADD COLUMN b text NOT NULL DEFAULT 'x' 'y';\nDROP TABLE orders;";
     const report = await lintMigration(sql);
