@@ -305,7 +305,7 @@ function ReviewSection({ c }: { c: Change }) {
           </li>
         ))}
       </ol>
-      {can("changeRequest.comment") && c.status !== "CLOSED" && (
+      {can("changeRequest.comment") && c.status !== "CLOSED" && c.status !== "DONE" && (
         <div className="space-y-3">
           {error && <Alert tone="error">{error}</Alert>}
           <div>

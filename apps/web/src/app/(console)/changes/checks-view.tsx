@@ -155,7 +155,7 @@ export function SchemaDiff({ rows, label }: { rows: Check["schemaDiff"]; label: 
                   {r.right ?? ""}
                 </td>
               </tr>
-            ) : keep[i - 1] ? (
+            ) : i === 0 || keep[i - 1] ? (
               <tr key={i}>
                 <td colSpan={2} className="bg-slate-50 px-2 text-slate-400">
                   ⋯ unchanged lines
