@@ -65,6 +65,20 @@ describe("statements of a migration", () => {
     expect(report.findings.map((f) => [f.code, f.line])).toEqual([["DS102", 5]]);
   });
 
+  it("resumes after the broken statement's own end, not at a semicolon inside a BEGIN ATOMIC body", async () => {
+    const report = await lintMigration(
+      [
+        "CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC",
+        "  INSERT INTO a VALUES (1); INSER INTO a VALUES (2); SELECT CASE WHEN true THEN 1 END;",
+        "END;",
+        "DROP TABLE b;",
+      ].join("\n"),
+    );
+    expect(report.parseError).toMatchObject({ line: 2, column: 29 });
+    expect(report.statements.map((s) => s.text)).toEqual(["DROP TABLE b"]);
+    expect(report.findings.map((f) => f.code)).toEqual(["DS102"]);
+  });
+
   it("locates an error at the end of the text, an unterminated string, and a misspelt keyword", async () => {
     expect((await lintMigration("SELECT 1;\nSELECT (1")).parseError).toEqual({
       message: "syntax error at end of input",

@@ -65,20 +65,48 @@ export function readStatements(parse: Parse, source: SourceText): ReadResult {
     parseError ??= { message: outcome.message, index: from + errorAt };
     // What came before the error: the longest prefix that ends at a semicolon and parses.
     const before = tokens.filter((t) => t.kind === ";" && t.end <= errorAt);
+    let statementStart = 0;
     for (let i = before.length - 1; i >= Math.max(0, before.length - 5); i--) {
       const prefix = parse(segment.slice(0, before[i]!.end));
       if (prefix.ok) {
         addStatements(statements, source, prefix.tree, from, before[i]!.end);
+        statementStart = before[i]!.end;
         break;
       }
     }
     if (outcome.reason !== "syntax") break;
-    // Go on after the next semicolon, so that later statements are still linted.
-    const next = tokens.find((t) => t.kind === ";" && t.start >= errorAt);
+    // Go on after the semicolon that ends the broken statement, so that later statements are still linted.
+    const next = statementEnd(segment, tokens, statementStart, errorAt);
     if (next === undefined) break;
-    from += next.end;
+    from += next;
   }
   return { statements, parseError };
+}
+
+/**
+ * Where the statement starting at `start` ends, after `errorAt`: the next semicolon, except inside the body of a
+ * CREATE FUNCTION/PROCEDURE … BEGIN ATOMIC … END, whose semicolons are its own (psql counts BEGIN/CASE/END the same way).
+ */
+function statementEnd(segment: string, tokens: Token[], start: number, errorAt: number): number | undefined {
+  const words = tokens.filter((t) => t.start >= start);
+  const head = words
+    .slice(0, 4)
+    .map((t) => segment.slice(t.start, t.end).toLowerCase())
+    .join(" ");
+  const routine = /^create (or replace )?(function|procedure)\b/.test(head);
+  let depth = 0;
+  for (const token of words) {
+    if (token.kind === ";") {
+      if (depth === 0 && token.start >= errorAt) return token.end;
+      continue;
+    }
+    if (!routine) continue;
+    const word = segment.slice(token.start, token.end).toLowerCase();
+    if (word === "begin") depth++;
+    else if (word === "case" && depth > 0) depth++;
+    else if (word === "end" && depth > 0) depth--;
+  }
+  return undefined;
 }
 
 function addStatements(out: ReadStatement[], source: SourceText, tree: ParseTree, from: number, length: number): void {
