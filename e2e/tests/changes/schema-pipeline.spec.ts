@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { expect, test } from "@playwright/test";
 import pg from "pg";
-import { createUser, trpcMutation, uniq } from "../../fixtures/api";
+import { createUser, trpcMutation, trpcQuery, uniq } from "../../fixtures/api";
 import { login } from "../../fixtures/login";
 import { readTestEnv } from "../../fixtures/test-env";
 
@@ -127,4 +127,21 @@ test("a developer's change: lint warnings, DBA approval, rollout dev → staging
   await expect(flag).toContainText(`${vdbName}-stg`);
   await expect(flag).toContainText("+  column added_by_hand integer");
   expect(vdb.id).toBeTruthy();
+});
+
+test("a CI job submits a migration over HTTP with an API token and reads its checks", async ({ request }) => {
+  // What the README's curl does: POST changeRequest.create with a bearer token, then poll changeRequest.get.
+  const { id } = await trpcMutation<{ id: string }>(request, "changeRequest.create", {
+    title: `From CI ${u}`,
+    description: "pipeline 42",
+    target: { kind: "endpoints", endpoints: [`${vdbName}-dev`] },
+    sql: "CREATE TABLE ci_orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric NOT NULL);",
+  });
+  expect(id).toMatch(/^cr_/);
+  await expect
+    .poll(async () => {
+      const c = await trpcQuery<{ checks: { status: string; errorCount: number } }>(request, "changeRequest.get", { id });
+      return `${c.checks.status} ${c.checks.errorCount}`;
+    }, { timeout: 60_000 })
+    .toBe("DONE 0");
 });
