@@ -201,6 +201,12 @@ describe("rollout", () => {
     const rbDone = await stageDone(id, rb.stageId);
     expect(rbDone.stage).toMatchObject({ status: "SUCCEEDED", kind: "ROLLBACK" });
     expect(await withTarget(f.devDb, async (c) => (await c.query("SELECT to_regclass('orders') AS t")).rows[0].t)).toBeNull();
+    const afterOne = await f.admin.changeRequest.get({ id });
+    expect(afterOne.status).toBe("DONE");
+    expect(afterOne.deploy.blockers).toEqual(["the change was rolled back on dev: open a new change request to apply it again"]);
+    const rb2 = await f.dba.changeRequest.rollbackStage({ stageId: stg.stageId });
+    expect((await stageDone(id, rb2.stageId)).cr.status).toBe("CLOSED");
+    await expect(f.dba.changeRequest.rollbackStage({ stageId: stg.stageId })).rejects.toThrow(/already exists/);
   }, 90_000);
 
   it("holds a stage scheduled for a maintenance window until then, and a cancelled one never runs", async () => {

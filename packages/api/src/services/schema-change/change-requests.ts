@@ -1,5 +1,8 @@
 import type { Prisma } from "@dbmesh/db";
+import type { LintReport } from "@dbmesh/sql";
 import { z } from "zod";
+import type { StatementOutput } from "./apply-statements";
+import type { DryRunResult } from "./dry-run";
 import type { Context } from "../../context";
 import { AppError } from "../../errors";
 import { newId } from "../../ids";
@@ -313,6 +316,13 @@ function deployState(cr: FullChange, targets: ChangeTarget[], policies: Environm
   const next = targets.find((t) => stageOf(t)?.status !== "SUCCEEDED") ?? null;
   const blockers: string[] = [];
   if (cr.status === "CLOSED") blockers.push("the change request is closed");
+  // The target's history keeps the applied statements of this version: applying it again would
+  // skip them. A change that was rolled back is re-applied as a new change request.
+  const rolledBack = cr.stages.filter((s) => s.kind === "ROLLBACK" && s.status === "SUCCEEDED" && s.version === cr.currentVersion);
+  if (rolledBack.length) {
+    const where = [...new Set(rolledBack.map((s) => s.environmentName))].join(", ");
+    return { next: null, blockers: [`the change was rolled back on ${where}: open a new change request to apply it again`], approvalsRequired: null };
+  }
   if (!next) return { next, blockers: cr.status === "CLOSED" ? blockers : ["every target is done"], approvalsRequired: null };
   const current = stageOf(next);
   if (current && ["QUEUED", "RUNNING", "SCHEDULED"].includes(current.status)) blockers.push(`the ${next.environmentName} stage (${next.endpointName}) is already ${current.status.toLowerCase()}`);
@@ -525,8 +535,8 @@ export async function getChangeRequest(ctx: Context, id: string) {
         endpointId: c.endpointId,
         endpointName: c.endpointName,
         environmentName: c.environmentName,
-        lint: c.lint as unknown as import("@dbmesh/sql").LintReport,
-        dryRun: c.dryRun as unknown as Omit<import("./dry-run").DryRunResult, "schemaBefore" | "schemaAfter">,
+        lint: c.lint as unknown as LintReport,
+        dryRun: c.dryRun as unknown as Omit<DryRunResult, "schemaBefore" | "schemaAfter">,
         errorCount: c.errorCount,
         warningCount: c.warningCount,
         durationMs: c.durationMs,
@@ -554,7 +564,7 @@ export async function getChangeRequest(ctx: Context, id: string) {
       requestedByEmail: s.requestedByEmail,
       attempts: s.attempts,
       error: s.error,
-      output: s.output as unknown as import("./apply-statements").StatementOutput[],
+      output: s.output as unknown as StatementOutput[],
       lockTimeoutMs: s.lockTimeoutMs,
       statementTimeoutMs: s.statementTimeoutMs,
     })),

@@ -112,14 +112,14 @@ export async function runStage(deps: WorkerDeps, stageId: string, opts: { lastAt
       });
       // The snapshot is the new baseline: drift recorded against the old one is settled by it.
       await tx.schemaDrift.updateMany({ where: { endpointId: stage.endpointId, resolvedAt: null }, data: { resolvedAt: new Date() } });
-      let status = stage.changeRequest.status;
-      if (stage.kind === "APPLY") {
-        const targets = await resolveTargets(tx, stage.changeRequest);
-        const done = await tx.changeStage.findMany({ where: { changeRequestId: stage.changeRequestId, kind: "APPLY", version: stage.version, status: "SUCCEEDED" }, select: { endpointId: true } });
-        const doneIds = new Set(done.map((d) => d.endpointId));
-        status = targets.every((t) => doneIds.has(t.endpointId)) ? "DONE" : "ROLLING_OUT";
-        await tx.changeRequest.update({ where: { id: stage.changeRequestId }, data: { status } });
-      }
+      // DONE once every target has the change; CLOSED when it was rolled back everywhere it was applied.
+      const targets = await resolveTargets(tx, stage.changeRequest);
+      const succeeded = await tx.changeStage.findMany({ where: { changeRequestId: stage.changeRequestId, version: stage.version, status: "SUCCEEDED" }, select: { endpointId: true, kind: true } });
+      const appliedOn = new Set(succeeded.filter((s) => s.kind === "APPLY").map((s) => s.endpointId));
+      const rolledBackOn = new Set(succeeded.filter((s) => s.kind === "ROLLBACK").map((s) => s.endpointId));
+      const status =
+        rolledBackOn.size > 0 && [...appliedOn].every((e) => rolledBackOn.has(e)) ? "CLOSED" : targets.every((t) => appliedOn.has(t.endpointId)) ? "DONE" : "ROLLING_OUT";
+      await tx.changeRequest.update({ where: { id: stage.changeRequestId }, data: { status } });
       await audit({
         action: "change_stage.succeed",
         objectType: "change_request",
