@@ -2,28 +2,20 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { procedure } from "../trpc";
 import {
-  approveChange,
-  ApproveInput,
-  cancelStage,
   ChangeTargetInput,
   closeChangeRequest,
-  commentOnChange,
   createChangeRequest,
   CreateChangeRequestInput,
-  DeployInput,
-  deployNextStage,
   getChangeRequest,
   listChangeRequests,
   ListChangeRequestsInput,
   previewTargets,
-  requestChanges,
   rerunChecks,
-  retryStage,
-  ReviewInput,
-  rollbackStage,
   updateChangeSql,
   UpdateChangeSqlInput,
 } from "../services/schema-change/change-requests";
+import { approveChange, ApproveInput, commentOnChange, requestChanges, ReviewInput } from "../services/schema-change/review";
+import { cancelStage, DeployInput, deployNextStage, retryStage, rollbackStage } from "../services/schema-change/rollout";
 import { schemaHistory } from "../services/schema-change/history";
 
 const Id = z.object({ id: z.string().min(1) });
