@@ -143,7 +143,8 @@ function addStatements(out: ReadStatement[], source: SourceText, tree: ParseTree
         for (const token of tokens) {
           if (start + token.start < from) continue;
           const spelt = text.slice(start + token.start, start + token.end);
-          if (spelt === quoted || spelt.toLowerCase() === name) return start + token.start;
+          // PostgreSQL folds only ASCII letters of unquoted names (in UTF-8 databases).
+          if (spelt === quoted || spelt.replace(/[A-Z]/g, (c) => c.toLowerCase()) === name) return start + token.start;
         }
         return undefined;
       },
