@@ -355,6 +355,7 @@ const CASES: Case[] = [
       "CREATE TABLE users (id int PRIMARY KEY, Total numeric)",
       'CREATE TABLE "users" (id int PRIMARY KEY, "total_2" numeric, amount$ numeric)',
       "ALTER TABLE orders RENAME TO purchases",
+      "CREATE TABLE äpfel (id int PRIMARY KEY, größe int)",
     ],
   },
   {

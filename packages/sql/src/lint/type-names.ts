@@ -138,6 +138,9 @@ export function snakeCase(name: string): string {
 /** Why `name` can only be written double-quoted, else null. */
 export function quotingNeed(name: string): string | null {
   if (RESERVED.has(name)) return "is a reserved word";
-  if (!/^[a-z_][a-z0-9_$]*$/.test(name)) return /[A-Z]/.test(name) ? "has upper-case letters" : "has characters beyond a-z, 0-9 and _";
+  // Unquoted names may hold any non-ASCII letter; only ASCII upper case is folded away.
+  if (!/^[a-z_\u0080-\uffff][a-z0-9_$\u0080-\uffff]*$/.test(name)) {
+    return /[A-Z]/.test(name) ? "has upper-case letters" : "has characters beyond letters, digits and _";
+  }
   return null;
 }
