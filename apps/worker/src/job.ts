@@ -17,6 +17,11 @@ export interface JobDefinition<Q extends QueueName = QueueName, N extends JobNam
   queue: Q;
   name: N;
   handle(ctx: JobContext<JobData<Q, N>>): Promise<unknown>;
+  /**
+   * Called once BullMQ gives a job up for good (attempts spent, or stalled too often — a worker
+   * killed again and again), so the row it acts on does not stay "running" forever.
+   */
+  onGiveUp?(ctx: Omit<JobContext<JobData<Q, N>>, "job"> & { error: Error }): Promise<void>;
 }
 
 export function defineJob<Q extends QueueName, N extends JobName<Q>>(def: JobDefinition<Q, N>): JobDefinition<Q, N> {

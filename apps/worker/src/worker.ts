@@ -14,6 +14,7 @@ interface RegisteredJob {
   queue: QueueName;
   name: string;
   handle(ctx: JobContext<unknown>): Promise<unknown>;
+  onGiveUp?(ctx: Omit<JobContext<unknown>, "job"> & { error: Error }): Promise<void>;
 }
 
 export const JOBS_RUN_HERE: RegisteredJob[] = [
@@ -132,12 +133,16 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
         removeOnFail: { count: 5000 },
       });
       worker.on("error", (err) => log.error({ err, queue: queueName }, "worker error"));
-      worker.on("failed", (job, err) =>
-        log.error(
-          { err, queue: queueName, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade },
-          "job failed",
-        ),
-      );
+      worker.on("failed", (job, err) => {
+        log.error({ err, queue: queueName, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed");
+        const def = job ? defs.get(job.name) : undefined;
+        const givenUp = job && (job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than allowable limit/.test(err.message));
+        const payload = job ? jobSchema(queueName, job.name)?.safeParse(job.data) : undefined;
+        if (def?.onGiveUp && givenUp && payload?.success) {
+          const jobLog = log.child({ queue: queueName, job: job.name, jobId: job.id });
+          def.onGiveUp({ payload: payload.data, log: jobLog, db, secretKey: opts.secretKey, error: err }).catch((e: unknown) => jobLog.error({ err: e }, "could not record the job's failure"));
+        }
+      });
       workers.push(worker);
     }
 

@@ -269,6 +269,36 @@ describe("rollout", () => {
   }, 60_000);
 });
 
+describe("a stage BullMQ gives up", () => {
+  it("waits while another session applies the same change, and is failed (not left running) when given up", async () => {
+    const { id } = await f.developer.changeRequest.create({ title: "Busy target", target: { kind: "endpoints", endpoints: ["shop-dev"] }, sql: "CREATE TABLE busy_probe (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);" });
+    const cr = await checked(id);
+    await f.dba.changeRequest.approve({ id, version: 1, body: "", acknowledgement: cr.checks.warningCount ? "ok" : undefined });
+    await withTarget(f.devDb, async (holder) => {
+      // What a still-running earlier attempt holds: the change's advisory lock on the target.
+      await holder.query("SELECT pg_advisory_lock(hashtext($1))", [`${id}:v1:APPLY`]);
+      const { stageId } = await f.dba.changeRequest.deployNext({ id });
+      const busy = await waitFor("the first attempt", async () => {
+        const st = await f.h.tdb.db.changeStage.findUniqueOrThrow({ where: { id: stageId } });
+        return st.status === "RUNNING" && st.attempts >= 1 ? st : null;
+      });
+      expect(busy.error).toBeNull();
+      const { giveUpStage } = await import("@dbmesh/api/schema-change");
+      expect(await giveUpStage({ db: f.h.tdb.db, secretKey: undefined, log: pino({ level: "silent" }) }, stageId, "job stalled more than allowable limit")).toBe(true);
+      const failed = await f.admin.changeRequest.get({ id });
+      expect(failed.stages[0]).toMatchObject({ status: "FAILED" });
+      expect(failed.stages[0]!.error).toMatch(/the worker gave this stage up \(job stalled more than allowable limit\)/);
+      await holder.query("SELECT pg_advisory_unlock_all()");
+      // BullMQ's next attempt finds the stage failed and leaves it; a person retries it.
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect((await f.h.tdb.db.changeStage.findUniqueOrThrow({ where: { id: stageId } })).status).toBe("FAILED");
+      await f.dba.changeRequest.retryStage({ stageId });
+      expect((await stageDone(id, stageId)).stage.status).toBe("SUCCEEDED");
+    });
+    expect((await f.h.tdb.db.auditEvent.findMany({ where: { objectId: id, action: "change_stage.give_up" } })).length).toBe(1);
+  }, 60_000);
+});
+
 describe("drift", () => {
   it("flags a schema changed by hand, with the diff, and clears it when the schema is back", async () => {
     const queue = running.queues.get("schema-change")!;

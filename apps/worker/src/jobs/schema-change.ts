@@ -1,4 +1,4 @@
-import { detectDrift, runChecks, runStage } from "@dbmesh/api/schema-change";
+import { detectDrift, giveUpStage, runChecks, runStage } from "@dbmesh/api/schema-change";
 import { defineJob } from "../job";
 
 // The schema pipeline's jobs. Each is idempotent, keyed by its row: the checks replace their
@@ -15,6 +15,9 @@ export const runStageJob = defineJob({
   name: "run-stage",
   handle: ({ payload, db, log, secretKey, job }) =>
     runStage({ db, log, secretKey }, payload.stageId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) }),
+  async onGiveUp({ payload, db, log, secretKey, error }) {
+    await giveUpStage({ db, log, secretKey }, payload.stageId, error.message);
+  },
 });
 
 export const detectDriftJob = defineJob({

@@ -1,6 +1,6 @@
 // The schema pipeline, as the worker uses it (the console reaches it through the tRPC routers).
 export { runChecks } from "./run-checks";
-export { runStage, changeKeyOf } from "./run-stage";
+export { runStage, changeKeyOf, giveUpStage } from "./run-stage";
 export { detectDrift } from "./drift";
 export { closeSchemaQueues } from "./enqueue";
 export { describeSchema, HISTORY_TABLE } from "./describe-schema";

@@ -155,3 +155,26 @@ export async function runStage(deps: WorkerDeps, stageId: string, opts: { lastAt
 }
 
 
+
+/**
+ * BullMQ gave the stage's job up (its worker died again and again, or every attempt threw): a stage
+ * still marked RUNNING or QUEUED is failed with the reason, so a person can look and retry. The
+ * target's dbmesh_schema_history still says exactly what was applied; a retry resumes from it.
+ */
+export async function giveUpStage(deps: WorkerDeps, stageId: string, reason: string): Promise<boolean> {
+  const ctx = workerContext(deps.db);
+  return mutate(ctx, { mesh: false }, async (tx, audit) => {
+    const stage = await tx.changeStage.findUnique({ where: { id: stageId }, include: { changeRequest: true } });
+    if (!stage) return false;
+    const error = `the worker gave this stage up (${reason}): see dbmesh_schema_history on ${stage.endpointName} for what was applied, then retry`;
+    const { count } = await tx.changeStage.updateMany({
+      where: { id: stageId, status: { in: ["QUEUED", "RUNNING", "SCHEDULED"] } },
+      data: { status: "FAILED", finishedAt: new Date(), error },
+    });
+    if (count === 0) return false;
+    if (stage.kind === "APPLY") await tx.changeRequest.update({ where: { id: stage.changeRequestId }, data: { status: "FAILED" } });
+    await audit({ action: "change_stage.give_up", objectType: "change_request", objectId: stage.changeRequestId, objectName: stage.changeRequest.title, after: { stageId, endpoint: stage.endpointName, error } });
+    deps.log.warn({ stageId, reason }, "stage given up");
+    return true;
+  });
+}
