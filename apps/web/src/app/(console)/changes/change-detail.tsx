@@ -362,6 +362,14 @@ function DeploySection({ c }: { c: Change }) {
   const deploy = useMutation(trpc.changeRequest.deployNext.mutationOptions());
   const [when, setWhen] = useState("");
   const [blockers, setBlockers] = useState<string[] | null>(null);
+  // Per-stage limits (defaults as the API's): seconds in the form, milliseconds on the wire.
+  const [limits, setLimits] = useState({ lockTimeout: "5", statementTimeout: "600", lockRetries: "3" });
+  const limitErrors = {
+    lockTimeout: /^\d+(\.\d+)?$/.test(limits.lockTimeout) && Number(limits.lockTimeout) >= 0.1 && Number(limits.lockTimeout) <= 600 ? null : "0.1 to 600 seconds",
+    statementTimeout: /^\d+$/.test(limits.statementTimeout) && Number(limits.statementTimeout) >= 1 && Number(limits.statementTimeout) <= 86_400 ? null : "1 to 86400 seconds",
+    lockRetries: /^\d+$/.test(limits.lockRetries) && Number(limits.lockRetries) <= 10 ? null : "0 to 10",
+  };
+  const limitsOk = !limitErrors.lockTimeout && !limitErrors.statementTimeout && !limitErrors.lockRetries;
   const mayDeploy = can("changeRequest.deployNext");
   const next = c.deploy.next;
   const press = async (scheduled: boolean) => {
@@ -370,10 +378,20 @@ function DeploySection({ c }: { c: Change }) {
       setBlockers(c.deploy.blockers);
       return;
     }
+    if (!limitsOk) {
+      setBlockers(["fix the stage limits first"]);
+      return;
+    }
     setBlockers(null);
     try {
       const scheduledAt = scheduled && when ? new Date(when) : undefined;
-      await deploy.mutateAsync({ id: c.id, scheduledAt });
+      await deploy.mutateAsync({
+        id: c.id,
+        scheduledAt,
+        lockTimeoutMs: Math.round(Number(limits.lockTimeout) * 1000),
+        statementTimeoutMs: Number(limits.statementTimeout) * 1000,
+        lockRetries: Number(limits.lockRetries),
+      });
       await refresh();
       toast(scheduledAt ? `Scheduled for ${scheduledAt.toLocaleString()}.` : `Deploying to ${next?.environmentName}…`);
     } catch (err) {
@@ -419,6 +437,22 @@ function DeploySection({ c }: { c: Change }) {
           </div>
         </div>
       )}
+      {mayDeploy && next && c.status !== "CLOSED" && (
+        <details className="mt-3 text-sm">
+          <summary className="cursor-pointer text-slate-700">Stage limits</summary>
+          <div className="mt-2 flex flex-wrap gap-4">
+            {(
+              [
+                ["lockTimeout", "lock_timeout (s)", "How long a statement may wait for a lock before the transaction is retried."],
+                ["statementTimeout", "statement_timeout (s)", "The longest any one statement may run."],
+                ["lockRetries", "Lock retries", "Retries after a lock timeout, with exponential backoff."],
+              ] as const
+            ).map(([key, label, hint]) => (
+              <LimitField key={key} label={label} hint={hint} value={limits[key]} error={limitErrors[key]} onChange={(v) => setLimits({ ...limits, [key]: v })} />
+            ))}
+          </div>
+        </details>
+      )}
       {blockers && (
         <Alert tone="warning" title="Cannot deploy yet" className="mt-3">
           <ul className="list-disc pl-4">
@@ -436,6 +470,21 @@ function DeploySection({ c }: { c: Change }) {
         </p>
       )}
     </Section>
+  );
+}
+
+function LimitField({ label, hint, value, error, onChange }: { label: string; hint: string; value: string; error: string | null; onChange: (v: string) => void }) {
+  const id = useId();
+  return (
+    <div className="w-44">
+      <label htmlFor={id} className="block text-xs font-medium text-slate-700">
+        {label}
+      </label>
+      <input id={id} inputMode="decimal" className={`${inputClass} mt-1`} value={value} aria-invalid={!!error} aria-describedby={`${id}-hint`} onChange={(e) => onChange(e.target.value)} />
+      <p id={`${id}-hint`} className={`mt-1 text-xs ${error ? "text-red-700" : "text-slate-500"}`}>
+        {error ?? hint}
+      </p>
+    </div>
   );
 }
 
