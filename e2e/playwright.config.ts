@@ -6,6 +6,8 @@ import { readTestEnv, REPO_ROOT } from "./fixtures/test-env";
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${PORT}`;
 const env = readTestEnv();
+// The console enqueues BullMQ jobs the worker runs: both use this prefix, apart from other checkouts'.
+const QUEUE_PREFIX = process.env.DBMESH_QUEUE_PREFIX ?? "dbmesh-e2e";
 
 export default defineConfig({
   testDir: "./tests",
@@ -33,22 +35,43 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    // The same server `npm start` runs: Next plus the agent protocol on node:http.
-    command: `npx tsx server.ts`,
-    cwd: `${REPO_ROOT}/apps/web`,
-    url: `${baseURL}/api/health`,
-    timeout: 120_000,
-    reuseExistingServer: false,
-    stdout: "ignore",
-    stderr: "pipe",
-    env: {
-      DATABASE_URL: env.DATABASE_URL,
-      REDIS_URL: env.REDIS_URL,
-      DBMESH_SECRET_KEY: env.DBMESH_SECRET_KEY,
-      LOG_LEVEL: "warn",
-      DBMESH_WEB_HOST: "127.0.0.1",
-      DBMESH_WEB_PORT: String(PORT),
+  webServer: [
+    {
+      // The same server `npm start` runs: Next plus the agent protocol on node:http.
+      command: `npx tsx server.ts`,
+      cwd: `${REPO_ROOT}/apps/web`,
+      url: `${baseURL}/api/health`,
+      timeout: 120_000,
+      reuseExistingServer: false,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        DATABASE_URL: env.DATABASE_URL,
+        REDIS_URL: env.REDIS_URL,
+        DBMESH_SECRET_KEY: env.DBMESH_SECRET_KEY,
+        LOG_LEVEL: "warn",
+        DBMESH_WEB_HOST: "127.0.0.1",
+        DBMESH_WEB_PORT: String(PORT),
+        DBMESH_QUEUE_PREFIX: QUEUE_PREFIX,
+      },
     },
-  },
+    {
+      // The worker: the schema pipeline's checks, rollout stages and drift detection run here.
+      command: `npx tsx src/main.ts`,
+      cwd: `${REPO_ROOT}/apps/worker`,
+      // It serves no HTTP: ready once it logs that its BullMQ workers started.
+      wait: { stdout: /"msg":"worker started"/ },
+      timeout: 120_000,
+      reuseExistingServer: false,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        DATABASE_URL: env.DATABASE_URL,
+        REDIS_URL: env.REDIS_URL,
+        DBMESH_SECRET_KEY: env.DBMESH_SECRET_KEY,
+        DBMESH_QUEUE_PREFIX: QUEUE_PREFIX,
+        LOG_LEVEL: "info",
+      },
+    },
+  ],
 });

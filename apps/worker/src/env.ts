@@ -10,6 +10,10 @@ const WorkerEnv = z.object({
   /** Jobs run at once per queue. */
   DBMESH_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   LOG_LEVEL: LogLevel.default("info"),
+  /** Decrypts endpoint passwords for the schema pipeline's dry runs and rollouts (same key as the console). */
+  DBMESH_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes)").optional(),
+  /** How long a job's lock lasts without renewal: a killed worker's job is taken over after about this long. */
+  DBMESH_WORKER_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 

@@ -27,6 +27,8 @@ try {
     prefixBase: env.DBMESH_QUEUE_PREFIX,
     concurrency: env.DBMESH_WORKER_CONCURRENCY,
     log,
+    secretKey: env.DBMESH_SECRET_KEY,
+    lockDurationMs: env.DBMESH_WORKER_LOCK_MS,
   });
 } catch (err) {
   log.fatal({ err }, `worker could not start: ${err instanceof Error ? err.message : String(err)}`);

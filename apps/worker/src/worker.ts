@@ -7,15 +7,24 @@ import type { JobContext } from "./job";
 import { maintainSqlAuditPartitions } from "./jobs/maintain-sql-audit-partitions";
 import { pruneAgentFetches } from "./jobs/prune-agent-fetches";
 import { pruneLoginAttempts } from "./jobs/prune-login-attempts";
+import { detectDriftJob, runChecksJob, runStageJob } from "./jobs/schema-change";
 
 /** What the worker runs; a job reaches here only through defineJob, so name and queue match the catalog. */
 interface RegisteredJob {
   queue: QueueName;
   name: string;
   handle(ctx: JobContext<unknown>): Promise<unknown>;
+  onGiveUp?(ctx: Omit<JobContext<unknown>, "job"> & { error: Error }): Promise<void>;
 }
 
-export const JOBS_RUN_HERE: RegisteredJob[] = [pruneLoginAttempts, pruneAgentFetches, maintainSqlAuditPartitions];
+export const JOBS_RUN_HERE: RegisteredJob[] = [
+  pruneLoginAttempts,
+  pruneAgentFetches,
+  maintainSqlAuditPartitions,
+  runChecksJob,
+  runStageJob,
+  detectDriftJob,
+];
 
 interface Schedule {
   id: string;
@@ -48,6 +57,14 @@ export const SCHEDULES: Schedule[] = [
     job: "maintain-sql-audit-partitions",
     data: { daysAhead: 7, retentionDays: 30 },
   },
+  {
+    // Compares every target's live schema with the snapshot taken after its last change.
+    id: "detect-schema-drift",
+    queue: "schema-change",
+    everyMs: 5 * 60 * 1000,
+    job: "detect-drift",
+    data: {},
+  },
 ];
 
 export interface StartWorkersOptions {
@@ -58,6 +75,10 @@ export interface StartWorkersOptions {
   concurrency?: number;
   log: Logger;
   jobs?: RegisteredJob[];
+  /** For the schema pipeline's jobs (endpoint passwords). */
+  secretKey?: string;
+  /** BullMQ lock duration and stalled-check interval (tests shorten it to take over a killed worker's job sooner). */
+  lockDurationMs?: number;
 }
 
 export interface RunningWorkers {
@@ -103,20 +124,25 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
 
     for (const [queueName, defs] of byQueue) {
       queueOf(queueName);
-      const worker = new Worker(queueName, (job) => runJob(queueName, defs, job, { db, log }), {
+      const worker = new Worker(queueName, (job) => runJob(queueName, defs, job, { db, log, secretKey: opts.secretKey }), {
         connection: consumer,
         prefix,
         concurrency: opts.concurrency ?? 2,
+        ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs, stalledInterval: opts.lockDurationMs } : {}),
         removeOnComplete: { count: 1000 },
         removeOnFail: { count: 5000 },
       });
       worker.on("error", (err) => log.error({ err, queue: queueName }, "worker error"));
-      worker.on("failed", (job, err) =>
-        log.error(
-          { err, queue: queueName, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade },
-          "job failed",
-        ),
-      );
+      worker.on("failed", (job, err) => {
+        log.error({ err, queue: queueName, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed");
+        const def = job ? defs.get(job.name) : undefined;
+        const givenUp = job && (job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than allowable limit/.test(err.message));
+        const payload = job ? jobSchema(queueName, job.name)?.safeParse(job.data) : undefined;
+        if (def?.onGiveUp && givenUp && payload?.success) {
+          const jobLog = log.child({ queue: queueName, job: job.name, jobId: job.id });
+          def.onGiveUp({ payload: payload.data, log: jobLog, db, secretKey: opts.secretKey, error: err }).catch((e: unknown) => jobLog.error({ err: e }, "could not record the job's failure"));
+        }
+      });
       workers.push(worker);
     }
 
@@ -141,7 +167,7 @@ async function runJob(
   queueName: QueueName,
   defs: ReadonlyMap<string, RegisteredJob>,
   job: Job,
-  deps: { db: Db; log: Logger },
+  deps: { db: Db; log: Logger; secretKey: string | undefined },
 ): Promise<unknown> {
   const def = defs.get(job.name);
   const schema = jobSchema(queueName, job.name);
@@ -154,7 +180,7 @@ async function runJob(
   const log = deps.log.child({ queue: queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
   const started = Date.now();
   log.debug("job started");
-  const result = await def.handle({ payload: parsed.data, job, log, db: deps.db });
+  const result = await def.handle({ payload: parsed.data, job, log, db: deps.db, secretKey: deps.secretKey });
   log.info({ ms: Date.now() - started }, "job done");
   return result;
 }

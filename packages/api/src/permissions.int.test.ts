@@ -76,6 +76,22 @@ describe("every procedure against every role", () => {
   });
 });
 
+describe("schema pipeline permissions", () => {
+  it("DEVELOPERs submit and discuss changes; only DBAs and ADMINs approve, deploy and edit review policies", () => {
+    for (const path of ["changeRequest.create", "changeRequest.updateSql", "changeRequest.comment", "changeRequest.rerunChecks"]) {
+      expect(isAllowed(permissions[path], "DEVELOPER"), path).toBe(true);
+      expect(isAllowed(permissions[path], "AUDITOR"), path).toBe(false);
+    }
+    for (const path of ["changeRequest.approve", "changeRequest.requestChanges", "changeRequest.deployNext", "changeRequest.rollbackStage", "sqlReview.updatePolicy", "sqlReview.checkDriftNow"]) {
+      expect(isAllowed(permissions[path], "DEVELOPER"), path).toBe(false);
+      expect(isAllowed(permissions[path], "DBA"), path).toBe(true);
+    }
+    for (const path of ["changeRequest.list", "changeRequest.get", "changeRequest.history", "sqlReview.rules", "sqlReview.drift"]) {
+      expect(isAllowed(permissions[path], "AUDITOR"), path).toBe(true);
+    }
+  });
+});
+
 describe("CSRF", () => {
   const mutations = procedures.filter((p) => p.type === "mutation").map((p) => p.path);
 

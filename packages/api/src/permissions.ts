@@ -12,6 +12,7 @@ const READ_ALL: readonly Role[] = ROLES;
 const MESH_WRITE: readonly Role[] = ["ADMIN", "DBA"];
 const ADMIN_ONLY: readonly Role[] = ["ADMIN"];
 const AUDIT_READ: readonly Role[] = ["ADMIN", "DBA", "AUDITOR"];
+const CHANGE_WRITE: readonly Role[] = ["ADMIN", "DBA", "DEVELOPER"];
 
 function crud(prefix: string): Record<string, Allow> {
   return {
@@ -71,6 +72,28 @@ export const permissions: Record<string, Allow> = {
   "user.create": ADMIN_ONLY,
   "user.update": ADMIN_ONLY,
   "user.resetPassword": ADMIN_ONLY,
+
+  // Schema pipeline: developers submit and discuss changes; DBAs (and admins) approve and roll out.
+  "changeRequest.list": READ_ALL,
+  "changeRequest.get": READ_ALL,
+  "changeRequest.previewTargets": READ_ALL,
+  "changeRequest.history": READ_ALL,
+  "changeRequest.create": CHANGE_WRITE,
+  "changeRequest.updateSql": CHANGE_WRITE,
+  "changeRequest.rerunChecks": CHANGE_WRITE,
+  "changeRequest.comment": CHANGE_WRITE,
+  "changeRequest.close": CHANGE_WRITE,
+  "changeRequest.approve": MESH_WRITE,
+  "changeRequest.requestChanges": MESH_WRITE,
+  "changeRequest.deployNext": MESH_WRITE,
+  "changeRequest.retryStage": MESH_WRITE,
+  "changeRequest.rollbackStage": MESH_WRITE,
+  "changeRequest.cancelStage": MESH_WRITE,
+  "sqlReview.rules": READ_ALL,
+  "sqlReview.policies": READ_ALL,
+  "sqlReview.updatePolicy": MESH_WRITE,
+  "sqlReview.drift": READ_ALL,
+  "sqlReview.checkDriftNow": MESH_WRITE,
 
   // Everyone manages their own tokens (they act with their own role); ADMIN sees and revokes all.
   "apiToken.list": "any",

@@ -12,6 +12,8 @@ import { trafficStrategyRouter } from "./routers/traffic-strategy";
 import { sqlAuditRouter } from "./routers/sql-audit";
 import { userRouter } from "./routers/user";
 import { virtualDatabaseRouter } from "./routers/virtual-database";
+import { changeRequestRouter } from "./routers/change-request";
+import { sqlReviewRouter } from "./routers/sql-review";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
@@ -27,6 +29,8 @@ export const appRouter = createTRPCRouter({
   sqlAudit: sqlAuditRouter,
   user: userRouter,
   apiToken: apiTokenRouter,
+  changeRequest: changeRequestRouter,
+  sqlReview: sqlReviewRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -27,6 +27,24 @@ export const MaintainSqlAuditPartitionsPayload = z.object({
 });
 export type MaintainSqlAuditPartitionsPayload = z.infer<typeof MaintainSqlAuditPartitionsPayload>;
 
+export const RunChecksPayload = z.object({
+  /** The change_version whose SQL is linted and dry-run on every target. */
+  versionId: z.string().min(1),
+});
+export type RunChecksPayload = z.infer<typeof RunChecksPayload>;
+
+export const RunStagePayload = z.object({
+  /** The change_stage to apply (or roll back) on its target. */
+  stageId: z.string().min(1),
+});
+export type RunStagePayload = z.infer<typeof RunStagePayload>;
+
+export const DetectDriftPayload = z.object({
+  /** Only this endpoint; every endpoint with a schema snapshot when absent. */
+  endpointId: z.string().min(1).optional(),
+});
+export type DetectDriftPayload = z.infer<typeof DetectDriftPayload>;
+
 export const JOBS = {
   maintenance: {
     "prune-login-attempts": PruneLoginAttemptsPayload,
@@ -34,7 +52,11 @@ export const JOBS = {
     "maintain-sql-audit-partitions": MaintainSqlAuditPartitionsPayload,
   },
   backup: {},
-  "schema-change": {},
+  "schema-change": {
+    "run-checks": RunChecksPayload,
+    "run-stage": RunStagePayload,
+    "detect-drift": DetectDriftPayload,
+  },
   provision: {},
 } as const satisfies Record<QueueName, Record<string, z.ZodType>>;
 

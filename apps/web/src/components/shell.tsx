@@ -21,6 +21,10 @@ import {
   Users,
   X,
   Layers,
+  GitPullRequestArrow,
+  History,
+  BookOpenCheck,
+  SlidersHorizontal,
   type LucideIcon,
 } from "lucide-react";
 import Link from "next/link";
@@ -54,6 +58,15 @@ const NAV: NavGroup[] = [
       { href: "/mesh/access-rules", label: "Access rules", icon: ShieldCheck },
       { href: "/mesh/credentials", label: "Credentials", icon: KeySquare },
       { href: "/mesh/yaml", label: "YAML", icon: FileCode2 },
+    ],
+  },
+  {
+    title: "Changes",
+    items: [
+      { href: "/changes", label: "Change requests", icon: GitPullRequestArrow },
+      { href: "/changes/history", label: "Schema history", icon: History },
+      { href: "/changes/policies", label: "Review policy", icon: SlidersHorizontal },
+      { href: "/changes/rules", label: "Lint rules", icon: BookOpenCheck },
     ],
   },
   {

@@ -5,6 +5,7 @@ import { createDb } from "@dbmesh/db";
 import { apiEnv } from "../env";
 import { join } from "node:path";
 import { demoMeshFor, seedAdmin, seedDemoAccess, seedDemoMesh, systemContext, writeEnvFile } from "./demo";
+import { seedEnvironmentStages } from "./schema-pipeline";
 
 const env = apiEnv();
 const home = resolve(process.env.DBMESH_HOME ?? ".dbmesh");
@@ -14,6 +15,7 @@ try {
   const ctx = systemContext(db, env);
   const mesh = demoMeshFor(demoDbUrl);
   const created = await seedDemoMesh(ctx, mesh);
+  await seedEnvironmentStages(ctx);
   const login = await seedAdmin(ctx, home);
   const access = await seedDemoAccess(ctx, home, mesh.virtualDatabases.map((v) => v.name));
   // What an application uses: the demo credential through the local agent, never a backend login.

@@ -11,7 +11,7 @@ export type Tx = Prisma.TransactionClient;
  * revision bump — so that it commits or fails whole.
  */
 export async function mutate<T>(
-  ctx: Context,
+  ctx: Pick<Context, "db" | "actor" | "ip">,
   opts: { mesh: boolean },
   fn: (tx: Tx, audit: (entry: AuditEntry) => Promise<void>) => Promise<T>,
 ): Promise<T> {

@@ -11,6 +11,7 @@ import { useSession } from "@/components/session";
 import { Time } from "@/components/time";
 import { linkClass } from "@/components/ui";
 import { useTRPC } from "@/trpc/react";
+import { SchemaDriftNotice } from "./changes/drift-notice";
 
 type CountKey = "environments" | "endpoints" | "strategies" | "virtualDatabases" | "accessRules";
 
@@ -52,6 +53,7 @@ export function OverviewView() {
           )
         }
       />
+      <SchemaDriftNotice />
       {overview.error ? (
         <QueryError error={overview.error} what="the overview" />
       ) : !overview.data ? (

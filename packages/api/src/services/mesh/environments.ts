@@ -3,11 +3,11 @@ import { AppError } from "../../errors";
 import { newId } from "../../ids";
 import { duplicateName, notFound, type Tx } from "../mutation";
 
-export type EnvironmentRow = Environment & { id: string; createdAt: Date; updatedAt: Date };
+export type EnvironmentRow = Environment & { id: string; stage: number; createdAt: Date; updatedAt: Date };
 
 export async function listEnvironments(tx: Tx): Promise<EnvironmentRow[]> {
   const rows = await tx.environment.findMany({ orderBy: { name: "asc" } });
-  return rows.map((r) => ({ id: r.id, name: r.name, description: r.description, production: r.production, createdAt: r.createdAt, updatedAt: r.updatedAt }));
+  return rows.map((r) => ({ id: r.id, name: r.name, description: r.description, production: r.production, stage: r.stage, createdAt: r.createdAt, updatedAt: r.updatedAt }));
 }
 
 export async function environmentIdByName(tx: Tx, name: string, field = "environment"): Promise<string> {

@@ -52,6 +52,16 @@ export function EnvironmentList() {
         accessorFn: (e) => e.description,
         cell: ({ getValue }) => (getValue<string>() ? getValue<string>() : <span className="text-slate-400">—</span>),
       },
+      {
+        id: "stage",
+        header: "Rollout stage",
+        accessorFn: (e) => e.stage,
+        cell: ({ row }) => (
+          <Link href="/changes/policies" className={linkClass} title="Schema changes deploy to lower stages first; set it in the SQL review policy">
+            {row.original.stage}
+          </Link>
+        ),
+      },
       { id: "production", header: "Production", accessorFn: (e) => e.production, cell: ({ row }) => <ProductionBadge production={row.original.production} /> },
       { id: "updatedAt", header: "Last changed", accessorFn: (e) => e.updatedAt, cell: ({ row }) => <Time value={row.original.updatedAt} /> },
     ],
