@@ -2,6 +2,7 @@ import type { Duplex } from "node:stream";
 import { isAnalyzerFailure, type SqlAnalyzer, type StatementAnalysis } from "@dbmesh/sql";
 import type { Logger } from "pino";
 import type { BackendRuntime, Role, RuntimeSnapshot, VirtualDatabaseRuntime } from "../config/snapshot";
+import { credentialRefusal } from "../config/snapshot";
 import type { AgentMetrics } from "../metrics";
 import type { BackendSink } from "../pg/backend-scanner";
 import { errorResponse } from "../pg/errors";
@@ -975,6 +976,11 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       return;
     }
     const credential = next.credentials.get(this.credential);
+    const refusal = credential === undefined ? null : credentialRefusal(credential);
+    if (refusal !== null) {
+      this.requestClose(SqlState.InvalidAuthorizationSpecification, `${refusal} (revision ${next.revision}): this connection is closed`, false);
+      return;
+    }
     if (credential === undefined || !credential.virtualDatabases.has(this.virtualDatabase)) {
       this.requestClose(
         SqlState.InvalidAuthorizationSpecification,
