@@ -3,7 +3,9 @@ import { createRedis, jobSchema, queuePrefix, waitForRedis, type QueueName } fro
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { z } from "zod";
-import type { JobContext } from "./job";
+import type { JobContext, JobSettings } from "./job";
+import { dropDecommissioned } from "./jobs/drop-decommissioned";
+import { runDatabaseRequestJob } from "./jobs/run-database-request";
 import { maintainSqlAuditPartitions } from "./jobs/maintain-sql-audit-partitions";
 import { pruneAgentFetches } from "./jobs/prune-agent-fetches";
 import { pruneLoginAttempts } from "./jobs/prune-login-attempts";
@@ -15,7 +17,7 @@ interface RegisteredJob {
   handle(ctx: JobContext<unknown>): Promise<unknown>;
 }
 
-export const JOBS_RUN_HERE: RegisteredJob[] = [pruneLoginAttempts, pruneAgentFetches, maintainSqlAuditPartitions];
+export const JOBS_RUN_HERE: RegisteredJob[] = [pruneLoginAttempts, pruneAgentFetches, maintainSqlAuditPartitions, runDatabaseRequestJob, dropDecommissioned];
 
 interface Schedule {
   id: string;
@@ -58,6 +60,11 @@ export interface StartWorkersOptions {
   concurrency?: number;
   log: Logger;
   jobs?: RegisteredJob[];
+  /** Decrypts endpoint passwords for provisioning. */
+  secretKey?: string | null;
+  /** BullMQ lockDuration: a crashed job is taken over after about this long. */
+  lockDurationMs?: number;
+  provisionPauseAfterStep?: string | null;
 }
 
 export interface RunningWorkers {
@@ -71,6 +78,12 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
   const { db, log } = opts;
   const prefix = queuePrefix(opts.prefixBase);
   const jobs = opts.jobs ?? JOBS_RUN_HERE;
+  const settings: JobSettings = {
+    secretKey: opts.secretKey ?? null,
+    redisUrl: opts.redisUrl,
+    queuePrefixBase: opts.prefixBase ?? "dbmesh",
+    provisionPauseAfterStep: opts.provisionPauseAfterStep ?? null,
+  };
   const producer = createRedis(opts.redisUrl, { forWorker: false });
   const consumer = createRedis(opts.redisUrl, { forWorker: true });
   const queues = new Map<QueueName, Queue>();
@@ -103,9 +116,10 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
 
     for (const [queueName, defs] of byQueue) {
       queueOf(queueName);
-      const worker = new Worker(queueName, (job) => runJob(queueName, defs, job, { db, log }), {
+      const worker = new Worker(queueName, (job) => runJob(queueName, defs, job, { db, log, settings }), {
         connection: consumer,
         prefix,
+        ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs, stalledInterval: opts.lockDurationMs } : {}),
         concurrency: opts.concurrency ?? 2,
         removeOnComplete: { count: 1000 },
         removeOnFail: { count: 5000 },
@@ -141,7 +155,7 @@ async function runJob(
   queueName: QueueName,
   defs: ReadonlyMap<string, RegisteredJob>,
   job: Job,
-  deps: { db: Db; log: Logger },
+  deps: { db: Db; log: Logger; settings: JobSettings },
 ): Promise<unknown> {
   const def = defs.get(job.name);
   const schema = jobSchema(queueName, job.name);
@@ -154,7 +168,7 @@ async function runJob(
   const log = deps.log.child({ queue: queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
   const started = Date.now();
   log.debug("job started");
-  const result = await def.handle({ payload: parsed.data, job, log, db: deps.db });
+  const result = await def.handle({ payload: parsed.data, job, log, db: deps.db, settings: deps.settings });
   log.info({ ms: Date.now() - started }, "job done");
   return result;
 }

@@ -7,7 +7,7 @@ CREATE TYPE "AccessMode" AS ENUM ('READ_ONLY', 'READ_WRITE');
 ALTER TABLE "environment"
     ADD COLUMN "request_approvals_required" INTEGER NOT NULL DEFAULT 1,
     ADD COLUMN "credential_lease_ttl_hours" INTEGER NOT NULL DEFAULT 720,
-    ADD COLUMN "credential_rotation_grace_minutes" INTEGER NOT NULL DEFAULT 60,
+    ADD COLUMN "credential_rotation_grace_seconds" INTEGER NOT NULL DEFAULT 3600,
     ADD COLUMN "decommission_grace_hours" INTEGER NOT NULL DEFAULT 24;
 
 -- The policy the issue asks for: dev approves itself, production needs two DBAs.
