@@ -182,7 +182,10 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
     const password = generatePassword();
     const names = newDatabaseNames(req.virtualDatabase);
     return mutate(systemCtx(db), { mesh: true }, async (tx, audit) => {
-      if (await tx.credential.findUnique({ where: { name: credentialName } })) return "already registered by an earlier attempt";
+      const clash = await tx.credential.findUnique({ where: { name: credentialName } });
+      if (clash?.description.includes(req.id)) return "already registered by an earlier attempt";
+      if (clash) throw new Error(`a credential named ${credentialName} already exists and was not issued for this request`);
+      if (await tx.virtualDatabase.findUnique({ where: { name: req.virtualDatabase } })) throw new Error(`a virtual database named ${req.virtualDatabase} was created meanwhile`);
       const endpointId = newId("ep");
       await tx.databaseEndpoint.create({
         data: {
@@ -280,7 +283,9 @@ async function issueAccess(deps: ProvisionDeps, req: JobRequest): Promise<void> 
   await runStep(deps, req.id, "issue-credential", async () => {
     const password = generatePassword();
     return mutate(systemCtx(db), { mesh: true }, async (tx, audit) => {
-      if (await tx.credential.findUnique({ where: { name: credentialName } })) return "already issued by an earlier attempt";
+      const clash = await tx.credential.findUnique({ where: { name: credentialName } });
+      if (clash?.description.includes(req.id)) return "already issued by an earlier attempt";
+      if (clash) throw new Error(`a credential named ${credentialName} already exists and was not issued for this request`);
       const vdb = await tx.virtualDatabase.findUnique({ where: { name: req.virtualDatabase } });
       if (!vdb) throw new Error(`virtual database ${req.virtualDatabase} no longer exists`);
       for (const rule of accessRulesFor(credentialName, accessMode, req.tables)) {
@@ -408,10 +413,8 @@ export async function cleanUpFailed(deps: ProvisionDeps, requestId: string): Pro
         await tx.virtualDatabase.delete({ where: { id: vdb.id } });
         await tx.databaseEndpoint.deleteMany({ where: { id: { in: vdb.backends.map((b) => b.endpointId) } } });
       }
-      if (req.credentialName) {
-        await tx.accessRule.deleteMany({ where: { credential: req.credentialName } });
-        await tx.credential.deleteMany({ where: { name: req.credentialName } });
-      }
+      // Access rules went with the virtual database (cascade); a credential only if this request issued it.
+      if (req.credentialName) await tx.credential.deleteMany({ where: { name: req.credentialName, description: { contains: requestId } } });
       await tx.databaseRequest.update({ where: { id: requestId }, data: { pendingPasswordEnc: null } });
       await audit({ action: "databaseRequest.cleanup", objectType: "database_request", objectId: requestId, objectName: req.virtualDatabase });
       return ours ? "removed the registration" : "nothing registered";
