@@ -4,7 +4,9 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import {
   Boxes,
   Database,
+  DatabaseBackup,
   DatabaseZap,
+  Inbox,
   FileCode2,
   KeyRound,
   KeySquare,
@@ -54,6 +56,13 @@ const NAV: NavGroup[] = [
       { href: "/mesh/access-rules", label: "Access rules", icon: ShieldCheck },
       { href: "/mesh/credentials", label: "Credentials", icon: KeySquare },
       { href: "/mesh/yaml", label: "YAML", icon: FileCode2 },
+    ],
+  },
+  {
+    title: "Requests",
+    items: [
+      { href: "/requests", label: "Database requests", icon: Inbox },
+      { href: "/requests/new", label: "Request a database", icon: DatabaseBackup, show: (s) => s.can("databaseRequest.submit") },
     ],
   },
   {
