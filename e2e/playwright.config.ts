@@ -49,6 +49,8 @@ export default defineConfig({
       LOG_LEVEL: "warn",
       DBMESH_WEB_HOST: "127.0.0.1",
       DBMESH_WEB_PORT: String(PORT),
+      // The worker a spec starts must share the console's BullMQ prefix (self-service provisioning).
+      DBMESH_QUEUE_PREFIX: process.env.DBMESH_QUEUE_PREFIX ?? "dbmesh-e2e",
     },
   },
 });

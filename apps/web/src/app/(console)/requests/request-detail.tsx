@@ -188,7 +188,7 @@ function ReviewPanel({ r, mine }: { r: Request; mine: boolean }) {
             </select>
           </div>
         )}
-        <CommentBox id={commentId} value={comment} onChange={setComment} />
+        <CommentBox id={commentId} value={comment} onChange={setComment} label="Review comment" />
         {blockers.length > 0 && (
           <Alert tone="warning" title="Not yet">
             <ul className="list-disc pl-5">
