@@ -176,3 +176,26 @@ test("a developer requests a database, a DBA approves it, psql works through the
     .poll(async () => psql(dsn, "SELECT 1").then(() => "still works", (e: Error & { stderr?: string }) => e.stderr ?? e.message), { timeout: 10_000 })
     .toMatch(/revoked/);
 });
+
+test("the request policy is set per environment by a DBA and read-only for a developer", async ({ browser, request }) => {
+  const dba = await createUser(request, "DBA");
+  const developer = await createUser(request, "DEVELOPER");
+  const dbaPage = await signedIn(browser, dba);
+  await dbaPage.goto("/settings/request-policy");
+  const staging = dbaPage.getByRole("form", { name: "Request policy of staging" });
+  await expect(staging.getByLabel("DBA approvals")).toHaveValue("1");
+  await staging.getByLabel("DBA approvals").fill("9");
+  await staging.getByRole("button", { name: "Save" }).click();
+  await expect(staging.getByText("at most 5")).toBeVisible();
+  // Keeps what was typed; a valid value saves.
+  await expect(staging.getByLabel("DBA approvals")).toHaveValue("9");
+  await staging.getByLabel("DBA approvals").fill("1");
+  await staging.getByRole("button", { name: "Save" }).click();
+  await expect(dbaPage.getByText("Request policy of staging saved.")).toBeVisible();
+
+  const devPage = await signedIn(browser, developer);
+  await devPage.goto("/settings/request-policy");
+  await expect(devPage.getByText("can view but not change request policies")).toBeVisible();
+  await expect(devPage.getByRole("form", { name: "Request policy of prod" }).getByLabel("DBA approvals")).toBeDisabled();
+  await expect(devPage.getByRole("form", { name: "Request policy of prod" }).getByLabel("DBA approvals")).toHaveValue("2");
+});

@@ -76,6 +76,7 @@ const NAV: NavGroup[] = [
     title: "Settings",
     items: [
       { href: "/settings/environments", label: "Environments", icon: Layers },
+      { href: "/settings/request-policy", label: "Request policy", icon: ShieldCheck },
       { href: "/settings/users", label: "Users", icon: Users, show: (s) => s.role === "ADMIN" },
       { href: "/settings/tokens", label: "API tokens", icon: KeyRound },
       { href: "/settings/account", label: "Account", icon: UserCircle },
