@@ -191,6 +191,22 @@ describe("self-service database requests", () => {
     expect((await dba1.accessRule.tryStatement({ virtualDatabase: ORDERS, credential: orders.credential, sql: "DELETE FROM orders" })).decision.allowed).toBe(true);
   }, 60_000);
 
+  it("renews the lease: the credential and the backend role's VALID UNTIL move together; others cannot see or touch it", async () => {
+    const before = await h.tdb.db.credential.findUniqueOrThrow({ where: { id: orders.credentialId } });
+    await new Promise((r) => setTimeout(r, 20));
+    const renewed = await dev.databaseRequest.renewCredential({ id: orders.credentialId });
+    expect(renewed.expiresAt.getTime()).toBeGreaterThan(before.expiresAt!.getTime());
+    const validUntil = await admin(async (c) => (await c.query("SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1", [`${RUN}_orders_owner`])).rows[0].rolvaliduntil as Date);
+    expect(Math.abs(validUntil.getTime() - renewed.expiresAt.getTime())).toBeLessThan(1000);
+    // Another developer: the request and the credential are "not found" to them.
+    const other = await h.createUser("DEVELOPER");
+    const stranger = await h.callerFor(new Request("http://127.0.0.1/api/trpc", { headers: { authorization: `Bearer ${other.token}` } }));
+    await expect(stranger.databaseRequest.get({ id: orders.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(stranger.databaseRequest.revokeCredential({ id: orders.credentialId })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(stranger.databaseRequest.revealPassword({ id: orders.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await stranger.databaseRequest.mine()).toEqual([]);
+  }, 30_000);
+
   it("rotates with a grace period: old and new passwords both work, then only the new", async () => {
     const rotated = await dev.databaseRequest.rotateCredential({ id: orders.credentialId });
     expect(rotated.password).not.toBe(orders.password);
