@@ -67,6 +67,15 @@ test("an expired lease is refused with 28P01 naming the lease; a running one wor
   await ok.end();
 });
 
+test("an open session is closed when its lease ends, with no new config", async () => {
+  agent.applyConfig(config([{ name: "short", password: "pw-short", expiresAt: new Date(Date.now() + 1200).toISOString() }]));
+  const open = await connectClient(agent, { user: "short", password: "pw-short", database: "leased" });
+  const closed = new Promise<Error>((r) => open.once("error", r));
+  const err = await closed;
+  expect(err.message).toMatch(/lease of credential "short" expired/);
+  expect((await refusal("short", "pw-short")).code).toBe("28P01");
+});
+
 test("revocation: new connections get 28P01 saying so, open sessions are closed", async () => {
   agent.applyConfig(config([{ name: "app", password: "pw-app" }]));
   const open: pg.Client = await connectClient(agent, { user: "app", password: "pw-app", database: "leased" });
