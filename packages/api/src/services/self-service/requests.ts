@@ -219,6 +219,10 @@ export async function submitRequest(ctx: Context, raw: DatabaseRequestInput) {
         if (!origin) {
           throw new AppError("BAD_REQUEST", `"${input.virtualDatabase}" was not provisioned by self-service: ask a DBA to retire it`, { field: "virtualDatabase" });
         }
+        // In an auto-approving environment a request is as good as done: only its owner or a DBA may ask.
+        if (origin.requesterId !== actor.userId && !REVIEWERS.has(actor.role)) {
+          throw new AppError("FORBIDDEN", `only the developer who requested "${input.virtualDatabase}" or a DBA can decommission it`, { field: "virtualDatabase" });
+        }
       }
       environmentId = existing.environmentId;
       requiredApprovals = existing.environment.requestApprovalsRequired;

@@ -205,6 +205,7 @@ describe("self-service database requests", () => {
     await expect(stranger.databaseRequest.revokeCredential({ id: orders.credentialId })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(stranger.databaseRequest.revealPassword({ id: orders.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(await stranger.databaseRequest.mine()).toEqual([]);
+    await expect(stranger.databaseRequest.submit({ kind: "DECOMMISSION", virtualDatabase: ORDERS, purpose: "mine now" })).rejects.toMatchObject({ code: "FORBIDDEN" });
   }, 30_000);
 
   it("rotates with a grace period: old and new passwords both work, then only the new", async () => {
