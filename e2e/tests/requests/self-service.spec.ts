@@ -134,10 +134,26 @@ test("a developer requests a database, a DBA approves it, psql works through the
   // No review controls for the developer.
   await expect(devPage.getByRole("button", { name: "Approve" })).toHaveCount(0);
 
-  // A DBA approves it from the queue, choosing the placement.
+  // A DBA first asks for changes (a comment is required), the developer resubmits, then the DBA approves,
+  // choosing the placement.
   const dbaPage = await signedIn(browser, dba);
   await dbaPage.goto("/requests?view=queue");
   await dbaPage.getByRole("link", { name: VDB }).click();
+  await dbaPage.getByRole("button", { name: "Ask for changes" }).click();
+  await expect(dbaPage.getByText("write a comment: the requester needs to know why (ask for changes)")).toBeVisible();
+  await dbaPage.getByLabel("Review comment").fill("orders grow fast: medium, please");
+  await dbaPage.getByRole("button", { name: "Ask for changes" }).click();
+  await expect(dbaPage.getByRole("img", { name: "status: changes requested" })).toBeVisible();
+
+  await devPage.reload();
+  await expect(devPage.getByRole("status").filter({ hasText: "asked for changes" })).toContainText("orders grow fast: medium, please");
+  await devPage.getByLabel("Expected size").selectOption("medium");
+  await devPage.getByLabel("What you changed").fill("medium it is");
+  await devPage.getByRole("button", { name: "Resubmit" }).click();
+  await expect(devPage.getByRole("img", { name: "status: waiting for review" })).toBeVisible();
+
+  await dbaPage.reload();
+  await expect(dbaPage.getByText("medium", { exact: true })).toBeVisible();
   await dbaPage.getByLabel("Placement").selectOption({ label: `e2e-sst-staging-${SUFFIX} (127.0.0.1:5432)` });
   await dbaPage.getByLabel("Review comment").fill("placed on the staging server");
   await dbaPage.getByRole("button", { name: "Approve" }).click();

@@ -221,7 +221,11 @@ function ReviewPanel({ r, mine }: { r: Request; mine: boolean }) {
 function ResubmitPanel({ r }: { r: Request }) {
   const trpc = useTRPC();
   const commentId = useId();
+  const purposeId = useId();
+  const sizeId = useId();
   const [comment, setComment] = useState("");
+  const [purpose, setPurpose] = useState(r.purpose);
+  const [sizeClass, setSizeClass] = useState(r.sizeClass as "small" | "medium" | "large");
   const resubmit = useMutation(trpc.databaseRequest.resubmit.mutationOptions());
   const { run, error } = useActions();
   const last = [...r.events].reverse().find((e) => e.kind === "changes_requested");
@@ -233,9 +237,36 @@ function ResubmitPanel({ r }: { r: Request }) {
             {last.comment}
           </Alert>
         )}
+        <div>
+          <label htmlFor={purposeId} className="mb-1 block text-sm font-medium text-slate-800">
+            Purpose
+          </label>
+          <textarea id={purposeId} className={inputClass} rows={2} value={purpose} onChange={(e) => setPurpose(e.target.value)} />
+        </div>
+        {r.kind === "NEW_DATABASE" && (
+          <div className="sm:w-64">
+            <label htmlFor={sizeId} className="mb-1 block text-sm font-medium text-slate-800">
+              Expected size
+            </label>
+            <select id={sizeId} className={inputClass} value={sizeClass} onChange={(e) => setSizeClass(e.target.value as typeof sizeClass)}>
+              <option value="small">small (under 10 GB)</option>
+              <option value="medium">medium (10–100 GB)</option>
+              <option value="large">large (over 100 GB)</option>
+            </select>
+          </div>
+        )}
         <CommentBox id={commentId} value={comment} onChange={setComment} label="What you changed" />
         {error && <Alert tone="error">{error}</Alert>}
-        <button type="button" className={btn.primary} onClick={() => void run(() => resubmit.mutateAsync({ id: r.id, comment }), "Resubmitted for review.")}>
+        <button
+          type="button"
+          className={btn.primary}
+          onClick={() =>
+            void run(
+              () => resubmit.mutateAsync({ id: r.id, comment, purpose, ...(r.kind === "NEW_DATABASE" ? { sizeClass } : {}) }),
+              "Resubmitted for review.",
+            )
+          }
+        >
           Resubmit
         </button>
       </div>
@@ -466,11 +497,11 @@ function History({ r }: { r: Request }) {
         ))}
       </ol>
       <p className="mt-3 text-xs text-slate-500">
-        Every step is also in the{" "}
+        The review and the job&apos;s changes are also in the{" "}
         <Link href={`/audit?object=${encodeURIComponent(r.id)}`} className={linkClass}>
           console audit log
-        </Link>
-        .
+        </Link>{" "}
+        (the virtual database and credential under their own names).
       </p>
     </Section>
   );
