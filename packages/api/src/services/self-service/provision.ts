@@ -57,9 +57,12 @@ async function runStep(deps: ProvisionDeps, requestId: string, step: string, fn:
     throw err;
   }
   const skipped = typeof outcome !== "string";
-  await db.provisionStep.update({
-    where: { requestId_step: { requestId, step } },
-    data: { status: skipped ? "SKIPPED" : "DONE", detail: typeof outcome === "string" ? outcome : outcome.skipped, finishedAt: new Date() },
+  const status = skipped ? "SKIPPED" : "DONE";
+  const detail = typeof outcome === "string" ? outcome : outcome.skipped;
+  // The step's record and its audit row commit together (details name objects, never secrets).
+  await mutate(systemCtx(db), { mesh: false }, async (tx, audit) => {
+    await tx.provisionStep.update({ where: { requestId_step: { requestId, step } }, data: { status, detail, finishedAt: new Date() } });
+    await audit({ action: "databaseRequest.step", objectType: "database_request", objectId: requestId, objectName: step, after: { step, status, detail } });
   });
   deps.log.info({ requestId, step, skipped }, "provision step done");
   if (deps.pauseAfterStep === step) await new Promise((r) => setTimeout(r, 10 * 60_000));

@@ -171,6 +171,9 @@ describe("self-service database requests", () => {
     expect(new Set(events.map((e) => e.action))).toEqual(new Set(["databaseRequest.submit", "credential.issue", "credential.reveal", "databaseRequest.register"]));
     const all = JSON.stringify(await h.tdb.db.auditEvent.findMany(), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
     expect(all).not.toContain(orders.password);
+    // Each provisioning step is in the audit log too.
+    const steps = await h.tdb.db.auditEvent.findMany({ where: { action: "databaseRequest.step", objectId: submitted.id }, orderBy: { id: "asc" } });
+    expect(steps.map((e) => e.objectName)).toEqual(["owner-role", "database", "baseline-grants", "extensions", "register", "lease"]);
   }, 90_000);
 
   it("grants read-only access to one table of an existing virtual database as its own credential", async () => {
