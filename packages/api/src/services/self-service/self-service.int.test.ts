@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { queuePrefix } from "@dbmesh/queue";
+import { QUEUE_NAMES, queuePrefix } from "@dbmesh/queue";
 import { Queue } from "bullmq";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,9 +102,12 @@ afterAll(async () => {
   await api?.close();
   await protocol?.stop();
   await closeProvisionQueues();
-  const q = new Queue("provision", { connection: { url: h.env.REDIS_URL }, prefix: queuePrefix(PREFIX) });
-  await q.obliterate({ force: true }).catch(() => {});
-  await q.close();
+  // The worker made every queue under this run's prefix (maintenance schedulers too): remove them all.
+  for (const name of QUEUE_NAMES) {
+    const q = new Queue(name, { connection: { url: h.env.REDIS_URL }, prefix: queuePrefix(PREFIX) });
+    await q.obliterate({ force: true }).catch(() => {});
+    await q.close();
+  }
   await dropPrefixed(RUN);
   await h?.close();
 }, 60_000);
