@@ -255,12 +255,20 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
     return `role ${ownerRole} valid until ${until}, as the credential's lease`;
   });
 
-  await finish(deps, req.id, "READY", `virtual database ${req.virtualDatabase} is ready`);
+  // The owner password now lives (encrypted) on the registered endpoint only: the request's copy goes in
+  // the same transaction that marks it READY (a job never resumes a READY request, so it is not needed again).
+  await finish(deps, req.id, "READY", `virtual database ${req.virtualDatabase} is ready`, { ownerPasswordEnc: null });
 }
 
-async function finish(deps: ProvisionDeps, requestId: string, status: "READY" | "DECOMMISSION_SCHEDULED" | "DECOMMISSIONED", message: string) {
+async function finish(
+  deps: ProvisionDeps,
+  requestId: string,
+  status: "READY" | "DECOMMISSION_SCHEDULED" | "DECOMMISSIONED",
+  message: string,
+  extra: { ownerPasswordEnc?: null } = {},
+) {
   await mutate(systemCtx(deps.db), { mesh: false }, async (tx, audit) => {
-    const req = await tx.databaseRequest.update({ where: { id: requestId }, data: { status, lastError: null } });
+    const req = await tx.databaseRequest.update({ where: { id: requestId }, data: { status, lastError: null, ...extra } });
     await tx.databaseRequestEvent.create({ data: { requestId, kind: status.toLowerCase(), actorEmail: SYSTEM_ACTOR.email, comment: message } });
     await audit({ action: `databaseRequest.${status.toLowerCase()}`, objectType: "database_request", objectId: requestId, objectName: req.virtualDatabase });
   });

@@ -168,6 +168,7 @@ describe("self-service database requests", () => {
     const endpoint = await h.tdb.db.databaseEndpoint.findUniqueOrThrow({ where: { name: `${ORDERS}-primary` } });
     expect(endpoint.username).toBe(`${RUN}_orders_owner`);
     expect(endpoint.passwordEnc).toBeTruthy();
+    expect((await h.tdb.db.databaseRequest.findUniqueOrThrow({ where: { id: submitted.id } })).ownerPasswordEnc).toBeNull();
 
     // Audited, passwords never.
     const events = await h.tdb.db.auditEvent.findMany({ where: { action: { in: ["databaseRequest.submit", "credential.issue", "credential.reveal", "databaseRequest.register"] } } });
