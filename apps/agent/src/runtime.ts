@@ -45,6 +45,7 @@ export class AgentRuntime {
   readonly pools: PoolRegistry;
   private readonly health = new Map<string, HealthEntry>();
   private readonly semaphores = new Map<string, Semaphore>();
+  private leaseTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
 
   constructor(private readonly options: RuntimeOptions) {
@@ -115,6 +116,7 @@ export class AgentRuntime {
     }
     this.options.metrics.configRevision.set(config.revision);
     for (const session of [...this.sessions]) session.onConfigApplied(snapshot);
+    this.scheduleLeaseCheck(snapshot);
     this.log.info(
       {
         revision: config.revision,
@@ -152,8 +154,29 @@ export class AgentRuntime {
 
   /** Stops health checks and closes pools (`force` also cuts connections in use). */
   stop(force: boolean): void {
+    if (this.leaseTimer !== null) clearTimeout(this.leaseTimer);
     for (const entry of this.health.values()) entry.checker?.stop();
     this.pools.shutdown(force);
+  }
+
+  /**
+   * A credential's lease ends on the agent's clock, with no new config to tell the sessions: at the next
+   * lease end, re-check the open sessions against the current snapshot (which closes those whose lease ended).
+   */
+  private scheduleLeaseCheck(snapshot: RuntimeSnapshot): void {
+    if (this.leaseTimer !== null) clearTimeout(this.leaseTimer);
+    this.leaseTimer = null;
+    const now = Date.now();
+    let next = Infinity;
+    for (const c of snapshot.credentials.values()) if (c.expiresAt !== null && c.expiresAt > now && c.expiresAt < next) next = c.expiresAt;
+    if (next === Infinity) return;
+    // setTimeout's limit is ~24.8 days; a later lease end just re-arms.
+    this.leaseTimer = setTimeout(() => {
+      if (this.current !== snapshot) return;
+      for (const session of [...this.sessions]) session.onConfigApplied(snapshot);
+      this.scheduleLeaseCheck(snapshot);
+    }, Math.min(next - now + 5, 2 ** 31 - 1));
+    this.leaseTimer.unref();
   }
 
   private healthOf(target: BackendTarget): BackendHealth {

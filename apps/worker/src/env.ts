@@ -10,10 +10,12 @@ const WorkerEnv = z.object({
   /** Jobs run at once per queue. */
   DBMESH_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   LOG_LEVEL: LogLevel.default("info"),
-  /** Decrypts endpoint passwords for the schema pipeline's dry runs and rollouts (same key as the console). */
-  DBMESH_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (32 bytes)").optional(),
-  /** How long a job's lock lasts without renewal: a killed worker's job is taken over after about this long. */
-  DBMESH_WORKER_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** Decrypts endpoint passwords for provisioning; the web app's key. Without it provision jobs fail with that reason. */
+  DBMESH_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, "DBMESH_SECRET_KEY must be 64 hex characters (32 bytes)").optional(),
+  /** How long a job's lock lasts before another worker takes over a crashed job (BullMQ lockDuration). */
+  DBMESH_WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** Crash tests only: a provision job sleeps after this step, so the test can kill the worker mid-job. */
+  DBMESH_PROVISION_PAUSE_AFTER_STEP: z.string().min(1).optional(),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 

@@ -3,13 +3,22 @@ import type { JobData, JobName, QueueName } from "@dbmesh/queue";
 import type { Job } from "bullmq";
 import type { Logger } from "pino";
 
+/** What jobs beyond the database need, parsed once from the worker's environment. */
+export interface JobSettings {
+  /** Decrypts endpoint passwords (provisioning); null when DBMESH_SECRET_KEY is not set. */
+  secretKey: string | null;
+  redisUrl: string;
+  queuePrefixBase: string;
+  /** Crash tests only (DBMESH_PROVISION_PAUSE_AFTER_STEP). */
+  provisionPauseAfterStep: string | null;
+}
+
 export interface JobContext<P> {
   payload: P;
   job: Job;
   log: Logger;
   db: Db;
-  /** Decrypts endpoint passwords (schema-change jobs); undefined when the worker was started without it. */
-  secretKey: string | undefined;
+  settings: JobSettings;
 }
 
 /** A job handler. It must be idempotent: BullMQ delivers at least once (a crash means a rerun). */

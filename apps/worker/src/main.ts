@@ -27,8 +27,9 @@ try {
     prefixBase: env.DBMESH_QUEUE_PREFIX,
     concurrency: env.DBMESH_WORKER_CONCURRENCY,
     log,
-    secretKey: env.DBMESH_SECRET_KEY,
+    secretKey: env.DBMESH_SECRET_KEY ?? null,
     lockDurationMs: env.DBMESH_WORKER_LOCK_MS,
+    provisionPauseAfterStep: env.DBMESH_PROVISION_PAUSE_AFTER_STEP ?? null,
   });
 } catch (err) {
   log.fatal({ err }, `worker could not start: ${err instanceof Error ? err.message : String(err)}`);

@@ -3,7 +3,9 @@ import { createRedis, jobSchema, queuePrefix, waitForRedis, type QueueName } fro
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { z } from "zod";
-import type { JobContext } from "./job";
+import type { JobContext, JobSettings } from "./job";
+import { dropDecommissioned } from "./jobs/drop-decommissioned";
+import { runDatabaseRequestJob } from "./jobs/run-database-request";
 import { maintainSqlAuditPartitions } from "./jobs/maintain-sql-audit-partitions";
 import { pruneAgentFetches } from "./jobs/prune-agent-fetches";
 import { pruneLoginAttempts } from "./jobs/prune-login-attempts";
@@ -24,6 +26,8 @@ export const JOBS_RUN_HERE: RegisteredJob[] = [
   runChecksJob,
   runStageJob,
   detectDriftJob,
+  runDatabaseRequestJob,
+  dropDecommissioned,
 ];
 
 interface Schedule {
@@ -75,10 +79,11 @@ export interface StartWorkersOptions {
   concurrency?: number;
   log: Logger;
   jobs?: RegisteredJob[];
-  /** For the schema pipeline's jobs (endpoint passwords). */
-  secretKey?: string;
-  /** BullMQ lock duration and stalled-check interval (tests shorten it to take over a killed worker's job sooner). */
+  /** Decrypts endpoint passwords for provisioning. */
+  secretKey?: string | null;
+  /** BullMQ lockDuration: a crashed job is taken over after about this long. */
   lockDurationMs?: number;
+  provisionPauseAfterStep?: string | null;
 }
 
 export interface RunningWorkers {
@@ -92,6 +97,12 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
   const { db, log } = opts;
   const prefix = queuePrefix(opts.prefixBase);
   const jobs = opts.jobs ?? JOBS_RUN_HERE;
+  const settings: JobSettings = {
+    secretKey: opts.secretKey ?? null,
+    redisUrl: opts.redisUrl,
+    queuePrefixBase: opts.prefixBase ?? "dbmesh",
+    provisionPauseAfterStep: opts.provisionPauseAfterStep ?? null,
+  };
   const producer = createRedis(opts.redisUrl, { forWorker: false });
   const consumer = createRedis(opts.redisUrl, { forWorker: true });
   const queues = new Map<QueueName, Queue>();
@@ -124,9 +135,10 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
 
     for (const [queueName, defs] of byQueue) {
       queueOf(queueName);
-      const worker = new Worker(queueName, (job) => runJob(queueName, defs, job, { db, log, secretKey: opts.secretKey }), {
+      const worker = new Worker(queueName, (job) => runJob(queueName, defs, job, { db, log, settings }), {
         connection: consumer,
         prefix,
+        ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs, stalledInterval: opts.lockDurationMs } : {}),
         concurrency: opts.concurrency ?? 2,
         ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs, stalledInterval: opts.lockDurationMs } : {}),
         removeOnComplete: { count: 1000 },
@@ -140,7 +152,7 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
         const payload = job ? jobSchema(queueName, job.name)?.safeParse(job.data) : undefined;
         if (def?.onGiveUp && givenUp && payload?.success) {
           const jobLog = log.child({ queue: queueName, job: job.name, jobId: job.id });
-          def.onGiveUp({ payload: payload.data, log: jobLog, db, secretKey: opts.secretKey, error: err }).catch((e: unknown) => jobLog.error({ err: e }, "could not record the job's failure"));
+          def.onGiveUp({ payload: payload.data, log: jobLog, db, settings, error: err }).catch((e: unknown) => jobLog.error({ err: e }, "could not record the job's failure"));
         }
       });
       workers.push(worker);
@@ -167,7 +179,7 @@ async function runJob(
   queueName: QueueName,
   defs: ReadonlyMap<string, RegisteredJob>,
   job: Job,
-  deps: { db: Db; log: Logger; secretKey: string | undefined },
+  deps: { db: Db; log: Logger; settings: JobSettings },
 ): Promise<unknown> {
   const def = defs.get(job.name);
   const schema = jobSchema(queueName, job.name);
@@ -180,7 +192,7 @@ async function runJob(
   const log = deps.log.child({ queue: queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
   const started = Date.now();
   log.debug("job started");
-  const result = await def.handle({ payload: parsed.data, job, log, db: deps.db, secretKey: deps.secretKey });
+  const result = await def.handle({ payload: parsed.data, job, log, db: deps.db, settings: deps.settings });
   log.info({ ms: Date.now() - started }, "job done");
   return result;
 }

@@ -99,6 +99,29 @@ export const permissions: Record<string, Allow> = {
   "apiToken.list": "any",
   "apiToken.create": "any",
   "apiToken.revoke": "any",
+
+  // Developer self-service (issue 7). Whose request or credential it is, and "nobody reviews their own",
+  // are checked in the services; the table says which roles may try.
+  "databaseRequest.submit": ["ADMIN", "DBA", "DEVELOPER"],
+  "databaseRequest.mine": "any",
+  "databaseRequest.list": AUDIT_READ,
+  "databaseRequest.get": "any",
+  "databaseRequest.approve": MESH_WRITE,
+  "databaseRequest.requestChanges": MESH_WRITE,
+  "databaseRequest.reject": MESH_WRITE,
+  "databaseRequest.resubmit": ["ADMIN", "DBA", "DEVELOPER"],
+  "databaseRequest.comment": ["ADMIN", "DBA", "DEVELOPER"],
+  "databaseRequest.retry": MESH_WRITE,
+  "databaseRequest.dropNow": MESH_WRITE,
+  "databaseRequest.revealPassword": ["ADMIN", "DBA", "DEVELOPER"],
+  "databaseRequest.placements": READ_ALL,
+  "databaseRequest.options": READ_ALL,
+  "databaseRequest.policies": READ_ALL,
+  "databaseRequest.setPolicy": MESH_WRITE,
+  "databaseRequest.myCredentials": "any",
+  "databaseRequest.renewCredential": ["ADMIN", "DBA", "DEVELOPER"],
+  "databaseRequest.rotateCredential": ["ADMIN", "DBA", "DEVELOPER"],
+  "databaseRequest.revokeCredential": ["ADMIN", "DBA", "DEVELOPER"],
 };
 
 /** Procedures that stay reachable while a user still has to enroll in two-factor. */

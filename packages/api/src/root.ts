@@ -2,6 +2,7 @@ import { createTRPCRouter } from "./trpc";
 import { accessRuleRouter } from "./routers/access-rule";
 import { agentRouter } from "./routers/agent";
 import { credentialRouter } from "./routers/credential";
+import { databaseRequestRouter } from "./routers/database-request";
 import { apiTokenRouter } from "./routers/api-token";
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
@@ -31,6 +32,7 @@ export const appRouter = createTRPCRouter({
   apiToken: apiTokenRouter,
   changeRequest: changeRequestRouter,
   sqlReview: sqlReviewRouter,
+  databaseRequest: databaseRequestRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -83,6 +83,19 @@ export const AgentCredential = z.object({
     .regex(/^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, "not a SCRAM-SHA-256 verifier"),
   /** The virtual databases this credential may connect to. */
   virtualDatabases: z.array(ResourceName),
+  // Self-service leases (issue 7); absent on credentials made by hand. The agent checks the times on its own
+  // clock, so an expired lease or an ended rotation grace needs no new revision to take effect.
+  /** ISO time after which the agent refuses the credential. */
+  expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+  /** Revoked: refused with a clear message (kept in the config so the agent can say why). */
+  revoked: z.boolean().optional(),
+  /** The verifier before the last rotation (same salt and iterations), accepted until previousValidUntil. */
+  previousScramVerifier: z
+    .string()
+    .regex(/^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, "not a SCRAM-SHA-256 verifier")
+    .nullable()
+    .optional(),
+  previousValidUntil: z.iso.datetime({ offset: true }).nullable().optional(),
 });
 export type AgentCredential = z.infer<typeof AgentCredential>;
 

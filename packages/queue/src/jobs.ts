@@ -45,6 +45,14 @@ export const DetectDriftPayload = z.object({
 });
 export type DetectDriftPayload = z.infer<typeof DetectDriftPayload>;
 
+/** Carries out an approved self-service database request (provision, access grant or decommission). */
+export const RunDatabaseRequestPayload = z.object({ requestId: z.string().min(1) });
+export type RunDatabaseRequestPayload = z.infer<typeof RunDatabaseRequestPayload>;
+
+/** Drops a decommissioned database once its grace period is over (a delayed job; early when a DBA cuts it short). */
+export const DropDecommissionedPayload = z.object({ requestId: z.string().min(1) });
+export type DropDecommissionedPayload = z.infer<typeof DropDecommissionedPayload>;
+
 export const JOBS = {
   maintenance: {
     "prune-login-attempts": PruneLoginAttemptsPayload,
@@ -57,7 +65,10 @@ export const JOBS = {
     "run-stage": RunStagePayload,
     "detect-drift": DetectDriftPayload,
   },
-  provision: {},
+  provision: {
+    "run-database-request": RunDatabaseRequestPayload,
+    "drop-decommissioned": DropDecommissionedPayload,
+  },
 } as const satisfies Record<QueueName, Record<string, z.ZodType>>;
 
 export type JobName<Q extends QueueName> = keyof (typeof JOBS)[Q] & string;

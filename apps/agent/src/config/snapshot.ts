@@ -50,6 +50,20 @@ export interface CredentialRuntime {
   readonly name: string;
   readonly verifier: ScramVerifier;
   readonly virtualDatabases: ReadonlySet<string>;
+  /** The pre-rotation keys (same salt and iterations as `verifier`) and when they stop working (epoch ms). */
+  readonly previous: { readonly storedKey: Buffer; readonly serverKey: Buffer; readonly validUntil: number } | null;
+  /** Lease end (epoch ms); null: no lease. */
+  readonly expiresAt: number | null;
+  readonly revoked: boolean;
+}
+
+/** Why a credential may not be used now (revoked or lease ended), or null when it may. */
+export function credentialRefusal(credential: CredentialRuntime, now = Date.now()): string | null {
+  if (credential.revoked) return `credential "${credential.name}" was revoked in dbmesh`;
+  if (credential.expiresAt !== null && now >= credential.expiresAt) {
+    return `the lease of credential "${credential.name}" expired at ${new Date(credential.expiresAt).toISOString()}: renew it in dbmesh`;
+  }
+  return null;
 }
 
 export interface SnapshotResources {
@@ -137,8 +151,29 @@ export function buildSnapshot(config: AgentConfig, resources: SnapshotResources)
       warnings.push(`credential ${c.name} has an unusable SCRAM verifier: it cannot log in`);
       continue;
     }
-    credentials.set(c.name, { name: c.name, verifier, virtualDatabases: new Set(c.virtualDatabases) });
+    credentials.set(c.name, {
+      name: c.name,
+      verifier,
+      virtualDatabases: new Set(c.virtualDatabases),
+      previous: previousKeys(c, verifier, warnings),
+      expiresAt: c.expiresAt ? Date.parse(c.expiresAt) : null,
+      revoked: c.revoked === true,
+    });
   }
 
   return new RuntimeSnapshot(config, virtualDatabases, credentials, pools, warnings);
+}
+
+/**
+ * The server sends salt and iterations before it knows which password the client holds, so a rotation
+ * grace only works when the old verifier shares them with the new one; otherwise the old one is ignored.
+ */
+function previousKeys(c: AgentConfig["credentials"][number], current: ScramVerifier, warnings: string[]): CredentialRuntime["previous"] {
+  if (!c.previousScramVerifier || !c.previousValidUntil) return null;
+  const old = parseScramVerifier(c.previousScramVerifier);
+  if (old === null || old.iterations !== current.iterations || !old.salt.equals(current.salt)) {
+    warnings.push(`credential ${c.name}: its previous verifier has another salt or iteration count, so only the new password works`);
+    return null;
+  }
+  return { storedKey: old.storedKey, serverKey: old.serverKey, validUntil: Date.parse(c.previousValidUntil) };
 }

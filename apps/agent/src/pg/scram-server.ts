@@ -31,6 +31,8 @@ export class ScramServerExchange {
   private gs2Header = "";
   private readonly verifier: ScramVerifier;
   private readonly mock: boolean;
+  /** Keys of an older password with the same salt and iterations (a rotation grace period). */
+  private alternates: readonly { storedKey: Buffer; serverKey: Buffer }[] = [];
 
   constructor(
     verifier: ScramVerifier | null,
@@ -40,6 +42,12 @@ export class ScramServerExchange {
   ) {
     this.mock = verifier === null;
     this.verifier = verifier ?? { iterations: 4096, salt: mockSalt, storedKey: randomBytes(32), serverKey: randomBytes(32) };
+  }
+
+  /** Also accepts a proof made with these keys (they must share the verifier's salt and iterations). */
+  acceptAlso(keys: readonly { storedKey: Buffer; serverKey: Buffer }[]): this {
+    this.alternates = keys;
+    return this;
   }
 
   /** Handles SASLInitialResponse; returns the server-first-message. */
@@ -85,10 +93,15 @@ export class ScramServerExchange {
     if (proof.length !== 32) throw new ScramError("protocol", "malformed SCRAM proof");
 
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
-    const clientSignature = hmacSha256(this.verifier.storedKey, authMessage);
-    const clientKey = xorBuffers(proof, clientSignature);
-    const ok = timingSafeEqual(sha256(clientKey), this.verifier.storedKey);
-    if (!ok || this.mock) throw new ScramError("auth", "password authentication failed");
-    return `v=${hmacSha256(this.verifier.serverKey, authMessage).toString("base64")}`;
+    // During a rotation grace both the new and the old password are good: check the proof against each
+    // StoredKey and answer with the ServerKey of the one that matched (the client verifies it).
+    for (const keys of [this.verifier, ...this.alternates]) {
+      const clientSignature = hmacSha256(keys.storedKey, authMessage);
+      const clientKey = xorBuffers(proof, clientSignature);
+      if (timingSafeEqual(sha256(clientKey), keys.storedKey) && !this.mock) {
+        return `v=${hmacSha256(keys.serverKey, authMessage).toString("base64")}`;
+      }
+    }
+    throw new ScramError("auth", "password authentication failed");
   }
 }

@@ -15,6 +15,7 @@ import { Frontend, SqlState } from "../pg/protocol";
 import { SCRAM_MECHANISM, ScramError, ScramServerExchange } from "../pg/scram-server";
 import type { SetupReader } from "../pg/setup-reader";
 import { readStartup, refuseConnection } from "../pg/startup";
+import { credentialRefusal } from "../config/snapshot";
 import { ClientSession, type SessionDeps } from "./session";
 
 // From a freshly accepted socket to a serving session: startup packet, SCRAM-SHA-256 against the credential's
@@ -71,7 +72,9 @@ async function handshake(raw: Socket, deps: HandshakeDeps): Promise<void> {
   const credential = first.credentials.get(user) ?? null;
   const mockSalt = createHmac("sha256", deps.mockSecret).update(user).digest().subarray(0, 16);
   try {
-    await authenticate(socket, reader, credential?.verifier ?? null, mockSalt);
+    const previous = credential?.previous;
+    const alternates = previous && Date.now() < previous.validUntil ? [previous] : [];
+    await authenticate(socket, reader, credential?.verifier ?? null, mockSalt, alternates);
   } catch (err) {
     if (err instanceof ScramError) {
       return err.kind === "auth"
@@ -90,6 +93,9 @@ async function handshake(raw: Socket, deps: HandshakeDeps): Promise<void> {
     return refuse(SqlState.InvalidCatalogName, `database "${database}" does not exist`, "no virtual database of that name in the mesh");
   }
   const granted = snapshot.credentials.get(user);
+  // Only someone who knew the password learns that it was revoked or expired.
+  const refusal = granted === undefined ? null : credentialRefusal(granted);
+  if (refusal !== null) return refuse(SqlState.InvalidPassword, `password authentication failed for user "${user}"`, refusal);
   if (granted === undefined || !granted.virtualDatabases.has(database)) {
     return refuse(
       SqlState.InsufficientPrivilege,
@@ -106,7 +112,13 @@ async function handshake(raw: Socket, deps: HandshakeDeps): Promise<void> {
   await session.open(leftover);
 }
 
-async function authenticate(socket: Duplex, reader: SetupReader, verifier: ScramVerifier | null, mockSalt: Buffer): Promise<void> {
+async function authenticate(
+  socket: Duplex,
+  reader: SetupReader,
+  verifier: ScramVerifier | null,
+  mockSalt: Buffer,
+  alternates: readonly { storedKey: Buffer; serverKey: Buffer }[],
+): Promise<void> {
   socket.write(authenticationSasl([SCRAM_MECHANISM]));
   const initial = await reader.readTyped();
   if (initial.type !== Frontend.Password) throw new ScramError("protocol", "expected a SASLInitialResponse message");
@@ -116,7 +128,7 @@ async function authenticate(socket: Duplex, reader: SetupReader, verifier: Scram
   const mechanism = body.toString("utf8", 0, mechanismEnd);
   const length = body.readInt32BE(mechanismEnd + 1);
   const data = length < 0 ? "" : body.toString("utf8", mechanismEnd + 5, mechanismEnd + 5 + length);
-  const exchange = new ScramServerExchange(verifier, mockSalt);
+  const exchange = new ScramServerExchange(verifier, mockSalt).acceptAlso(alternates);
   socket.write(authenticationSaslContinue(exchange.start(mechanism, data)));
   const final = await reader.readTyped();
   if (final.type !== Frontend.Password) throw new ScramError("protocol", "expected a SASLResponse message");

@@ -7,6 +7,7 @@ import type { SessionAudit } from "../audit/session-audit";
 import { credentialAccess, SessionAccess } from "../governance/access";
 import { type SessionRateLimits, sessionRateLimits } from "../governance/rate-limits";
 import { SQLSTATE_RATE_LIMITED, SQLSTATE_SYNTAX_ERROR, type StatementDecision } from "../governance/statement-decision";
+import { credentialRefusal } from "../config/snapshot";
 import type { AgentMetrics } from "../metrics";
 import type { BackendSink } from "../pg/backend-scanner";
 import { errorResponse } from "../pg/errors";
@@ -1119,6 +1120,11 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       return;
     }
     const credential = next.credentials.get(this.credential);
+    const refusal = credential === undefined ? null : credentialRefusal(credential);
+    if (refusal !== null) {
+      this.requestClose(SqlState.InvalidAuthorizationSpecification, `${refusal} (revision ${next.revision}): this connection is closed`, false);
+      return;
+    }
     if (credential === undefined || !credential.virtualDatabases.has(this.virtualDatabase)) {
       this.requestClose(
         SqlState.InvalidAuthorizationSpecification,

@@ -4,7 +4,9 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import {
   Boxes,
   Database,
+  DatabaseBackup,
   DatabaseZap,
+  Inbox,
   FileCode2,
   KeyRound,
   KeySquare,
@@ -70,6 +72,13 @@ const NAV: NavGroup[] = [
     ],
   },
   {
+    title: "Requests",
+    items: [
+      { href: "/requests", label: "Database requests", icon: Inbox },
+      { href: "/requests/new", label: "Request a database", icon: DatabaseBackup, show: (s) => s.can("databaseRequest.submit") },
+    ],
+  },
+  {
     title: "Audit",
     items: [
       { href: "/audit", label: "Console log", icon: ScrollText, show: (s) => s.can("audit.list") },
@@ -80,6 +89,7 @@ const NAV: NavGroup[] = [
     title: "Settings",
     items: [
       { href: "/settings/environments", label: "Environments", icon: Layers },
+      { href: "/settings/request-policy", label: "Request policy", icon: ShieldCheck },
       { href: "/settings/users", label: "Users", icon: Users, show: (s) => s.role === "ADMIN" },
       { href: "/settings/tokens", label: "API tokens", icon: KeyRound },
       { href: "/settings/account", label: "Account", icon: UserCircle },

@@ -7,21 +7,21 @@ import { defineJob } from "../job";
 export const runChecksJob = defineJob({
   queue: "schema-change",
   name: "run-checks",
-  handle: ({ payload, db, log, secretKey }) => runChecks({ db, log, secretKey }, payload.versionId),
+  handle: ({ payload, db, log, settings }) => runChecks({ db, log, secretKey: settings.secretKey ?? undefined }, payload.versionId),
 });
 
 export const runStageJob = defineJob({
   queue: "schema-change",
   name: "run-stage",
-  handle: ({ payload, db, log, secretKey, job }) =>
-    runStage({ db, log, secretKey }, payload.stageId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) }),
-  async onGiveUp({ payload, db, log, secretKey, error }) {
-    await giveUpStage({ db, log, secretKey }, payload.stageId, error.message);
+  handle: ({ payload, db, log, settings, job }) =>
+    runStage({ db, log, secretKey: settings.secretKey ?? undefined }, payload.stageId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) }),
+  async onGiveUp({ payload, db, log, settings, error }) {
+    await giveUpStage({ db, log, secretKey: settings.secretKey ?? undefined }, payload.stageId, error.message);
   },
 });
 
 export const detectDriftJob = defineJob({
   queue: "schema-change",
   name: "detect-drift",
-  handle: ({ payload, db, log, secretKey }) => detectDrift({ db, log, secretKey }, payload),
+  handle: ({ payload, db, log, settings }) => detectDrift({ db, log, secretKey: settings.secretKey ?? undefined }, payload),
 });

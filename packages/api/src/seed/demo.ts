@@ -16,6 +16,7 @@ import { bumpMeshRevision } from "../mesh-revision";
 import { saveAccessRule } from "../services/mesh/access-rules";
 import { saveEndpoint } from "../services/mesh/endpoints";
 import { saveEnvironment } from "../services/mesh/environments";
+import { defaultApprovalsFor } from "../services/self-service/policy";
 import { saveStrategy } from "../services/mesh/traffic-strategies";
 import { saveVirtualDatabase } from "../services/mesh/virtual-databases";
 
@@ -86,7 +87,12 @@ export async function seedDemoMesh(ctx: Context, mesh: MeshDefinition): Promise<
       await audit({ action: `${objectType}.create`, objectType, objectId: saved.id, objectName: name, after: saved.after });
     };
     for (const e of mesh.environments)
-      await track("environment", e.name, await tx.environment.findUnique({ where: { name: e.name } }), () => saveEnvironment(tx, e));
+      await track("environment", e.name, await tx.environment.findUnique({ where: { name: e.name } }), async () => {
+        const saved = await saveEnvironment(tx, e);
+        // Self-service request policy: dev approves itself, production needs two DBAs.
+        await tx.environment.update({ where: { id: saved.id }, data: { requestApprovalsRequired: defaultApprovalsFor(e) } });
+        return saved;
+      });
     for (const e of mesh.endpoints)
       await track("endpoint", e.name, await tx.databaseEndpoint.findUnique({ where: { name: e.name } }), () =>
         saveEndpoint(tx, e, ctx.env.DBMESH_SECRET_KEY),

@@ -41,7 +41,17 @@ export async function listCredentials(tx: Tx): Promise<CredentialView[]> {
 /** For compile(): name, verifier and grants; only ever sent to authenticated agents. */
 export async function credentialsForAgents(tx: Tx) {
   const rows = await tx.credential.findMany({ include, orderBy: { name: "asc" } });
-  return rows.map((r) => ({ name: r.name, scramVerifier: r.scramVerifier, virtualDatabases: r.grants.map((g) => g.virtualDatabase.name) }));
+  return rows.map((r) => ({
+    name: r.name,
+    scramVerifier: r.scramVerifier,
+    virtualDatabases: r.grants.map((g) => g.virtualDatabase.name),
+    // Self-service leases, revocation and rotation grace (only when set, so hand-made credentials compile as before).
+    ...(r.expiresAt ? { expiresAt: r.expiresAt.toISOString() } : {}),
+    ...(r.revokedAt ? { revoked: true } : {}),
+    ...(r.previousScramVerifier && r.previousValidUntil && r.previousValidUntil > new Date()
+      ? { previousScramVerifier: r.previousScramVerifier, previousValidUntil: r.previousValidUntil.toISOString() }
+      : {}),
+  }));
 }
 
 async function vdbIds(tx: Tx, names: string[]): Promise<string[]> {

@@ -11,6 +11,7 @@ export type Tx = Prisma.TransactionClient;
  * revision bump — so that it commits or fails whole.
  */
 export async function mutate<T>(
+  // Only what a mutation needs, so that jobs (a system actor, no HTTP request) can use it too.
   ctx: Pick<Context, "db" | "actor" | "ip">,
   opts: { mesh: boolean },
   fn: (tx: Tx, audit: (entry: AuditEntry) => Promise<void>) => Promise<T>,
