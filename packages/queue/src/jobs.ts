@@ -27,13 +27,27 @@ export const MaintainSqlAuditPartitionsPayload = z.object({
 });
 export type MaintainSqlAuditPartitionsPayload = z.infer<typeof MaintainSqlAuditPartitionsPayload>;
 
+/** A backup: a scheduled slot of a plan (the worker creates its run once) or a run created by "Run now". */
+export const RunBackupPayload = z.union([
+  z.object({ runId: z.string().min(1) }),
+  z.object({ planId: z.string().min(1) }),
+]);
+export type RunBackupPayload = z.infer<typeof RunBackupPayload>;
+
+export const VerifyBackupPayload = z.object({ runId: z.string().min(1) });
+export type VerifyBackupPayload = z.infer<typeof VerifyBackupPayload>;
+
+export const RunRestorePayload = z.object({ restoreId: z.string().min(1) });
+export type RunRestorePayload = z.infer<typeof RunRestorePayload>;
+
 export const JOBS = {
   maintenance: {
     "prune-login-attempts": PruneLoginAttemptsPayload,
     "prune-agent-fetches": PruneAgentFetchesPayload,
     "maintain-sql-audit-partitions": MaintainSqlAuditPartitionsPayload,
   },
-  backup: {},
+  backup: { "run-backup": RunBackupPayload },
+  restore: { "verify-backup": VerifyBackupPayload, "run-restore": RunRestorePayload },
   "schema-change": {},
   provision: {},
 } as const satisfies Record<QueueName, Record<string, z.ZodType>>;

@@ -1,0 +1,161 @@
+// A real backup and restore: pg_dump and pg_restore against the local PostgreSQL, through the
+// worker's BullMQ queues, then the restored database compared with its source, table by table.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalDirectoryStorage } from "@dbmesh/backup";
+import { createTestDatabase, type TestDatabase } from "@dbmesh/db/testing";
+import { createRedis, queuePrefix } from "@dbmesh/queue";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorkers, type RunningWorkers } from "../worker";
+import { contentsOf, createEndpoint, createSourceDatabase, dropDatabases, scratchName, sql, waitFor } from "../backup/testing";
+
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const secretKey = process.env.DBMESH_SECRET_KEY ?? "";
+
+describe("backup and restore with real pg_dump / pg_restore", () => {
+  const prefixBase = `dbmesh-test-${randomBytes(4).toString("hex")}`;
+  const source = scratchName("src");
+  const restored = scratchName("restored");
+  let t: TestDatabase;
+  let running: RunningWorkers;
+  let dir: string;
+  let endpointId: string;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    dir = await mkdtemp(join(tmpdir(), "dbmesh-backups-"));
+    await createSourceDatabase(source, 2);
+    endpointId = await createEndpoint(t.db, source, secretKey);
+    running = await startWorkers({
+      db: t.db,
+      redisUrl,
+      prefixBase,
+      log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+      backup: { secretKey, root: dir, lockMs: 5_000, heartbeatMs: 500 },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await running?.close();
+    for (const q of running?.queues.values() ?? []) await q.obliterate({ force: true }).catch(() => {});
+    const redis = createRedis(redisUrl, { forWorker: true });
+    const keys = await redis.keys(`${queuePrefix(prefixBase)}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+    await dropDatabases(source, restored);
+    await t?.drop();
+    await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  async function runNow(planId: string): Promise<string> {
+    const id = `br_${randomBytes(8).toString("hex")}`;
+    await t.db.backupRun.create({ data: { id, planId, slot: `manual:${id}`, trigger: "manual" } });
+    await running.queues.get("backup")!.add("run-backup", { runId: id }, { jobId: id, attempts: 2 });
+    return id;
+  }
+  const finished = (id: string) =>
+    waitFor(`run ${id} to finish`, async () => {
+      const r = await t.db.backupRun.findUniqueOrThrow({ where: { id } });
+      return r.status === "SUCCEEDED" || r.status === "FAILED" ? r : null;
+    });
+
+  it("backs up with a full-restore verification, restores into a new database, and the contents match", async () => {
+    const plan = await t.db.backupPlan.create({
+      data: { id: "bp_full", name: "full", endpointId, cron: "0 3 * * *", verification: "RESTORE", storagePath: "plans" },
+    });
+    const runId = await runNow(plan.id);
+    const run = await finished(runId);
+    expect(run.error).toBeNull();
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.verifyResult).toMatch(/restored into a scratch database: 4 tables, \d+ rows, all matching the manifest/);
+    expect(run.serverVersion).toMatch(/^1[5-9]/);
+    expect(run.toolVersion).toMatch(/^1[5-9]/);
+    expect(Number(run.sizeBytes)).toBeGreaterThan(10_000);
+    // The checksum is the file's, and only the final file is left (no temporary one).
+    const storage = new LocalDirectoryStorage("plans", dir);
+    expect(await storage.list()).toEqual([run.storageKey]);
+    const { createHash } = await import("node:crypto");
+    expect(createHash("sha256").update(await readFile(join(dir, "plans", run.storageKey!))).digest("hex")).toBe(run.sha256);
+    // The manifest counted what was dumped.
+    const manifest = run.manifest as { tables: { schema: string; name: string; rows: number }[] };
+    expect(manifest.tables.find((x) => x.name === "orders")?.rows).toBe(2000);
+    // The scratch database is gone.
+    expect(await sql("postgres", `SELECT 1 FROM pg_database WHERE datname LIKE 'dbmesh_verify_%${runId.slice(3)}'`)).toEqual([]);
+
+    const restoreId = `rr_${randomBytes(8).toString("hex")}`;
+    await t.db.restoreRun.create({ data: { id: restoreId, backupRunId: runId, endpointId, targetDatabase: restored } });
+    await running.queues.get("restore")!.add("run-restore", { restoreId }, { jobId: restoreId });
+    const r = await waitFor("restore", async () => {
+      const x = await t.db.restoreRun.findUniqueOrThrow({ where: { id: restoreId } });
+      return x.status === "SUCCEEDED" || x.status === "FAILED" ? x : null;
+    });
+    expect(r.error).toBeNull();
+    expect(r.status).toBe("SUCCEEDED");
+    expect(r.check).toMatchObject({ ok: true, tables: 4, problems: [] });
+    expect(await contentsOf(restored)).toEqual(await contentsOf(source));
+
+    const actions = (await t.db.auditEvent.findMany({ where: { objectId: { in: [runId, restoreId] } }, orderBy: { id: "asc" } })).map((a) => a.action);
+    expect(actions).toEqual(["backup.started", "backup.dumped", "backup.verified", "restore.started", "restore.succeeded"]);
+  });
+
+  it("refuses to restore into an existing database without overwrite, and overwrites only after a safety backup", async () => {
+    const runId = (await t.db.backupRun.findFirstOrThrow({ where: { planId: "bp_full", status: "SUCCEEDED" } })).id;
+    // The restored database now differs from the backup: a row more.
+    await sql(restored, "INSERT INTO customer (name, email) VALUES ('extra', 'extra@example.test')");
+    const refused = `rr_${randomBytes(8).toString("hex")}`;
+    await t.db.restoreRun.create({ data: { id: refused, backupRunId: runId, endpointId, targetDatabase: restored } });
+    await running.queues.get("restore")!.add("run-restore", { restoreId: refused }, { jobId: refused });
+    const r1 = await waitFor("refusal", async () => {
+      const x = await t.db.restoreRun.findUniqueOrThrow({ where: { id: refused } });
+      return x.status === "FAILED" || x.status === "SUCCEEDED" ? x : null;
+    });
+    expect(r1.status).toBe("FAILED");
+    expect(r1.error).toMatch(/already exists on the target endpoint: choose a new name, or restore over it/);
+    expect((await sql(restored, "SELECT count(*)::int AS n FROM customer"))[0]?.n).toBe(201);
+
+    const over = `rr_${randomBytes(8).toString("hex")}`;
+    await t.db.restoreRun.create({ data: { id: over, backupRunId: runId, endpointId, targetDatabase: restored, overwrite: true } });
+    await running.queues.get("restore")!.add("run-restore", { restoreId: over }, { jobId: over });
+    const r2 = await waitFor("overwrite", async () => {
+      const x = await t.db.restoreRun.findUniqueOrThrow({ where: { id: over } });
+      return x.status === "FAILED" || x.status === "SUCCEEDED" ? x : null;
+    });
+    expect(r2.error).toBeNull();
+    expect(r2.safetyKey).toMatch(/^safety\//);
+    expect(await contentsOf(restored)).toEqual(await contentsOf(source));
+    // The safety backup holds the database as it was, extra row included.
+    const storage = new LocalDirectoryStorage("plans", dir);
+    expect(await storage.size(r2.safetyKey!)).toBeGreaterThan(1000);
+    const actions = (await t.db.auditEvent.findMany({ where: { objectId: over }, orderBy: { id: "asc" } })).map((a) => a.action);
+    expect(actions).toEqual(["restore.started", "restore.safety_backup", "restore.succeeded"]);
+  });
+
+  it("fails verification with a clear message when one byte of the file was flipped", async () => {
+    const plan = await t.db.backupPlan.create({ data: { id: "bp_flip", name: "flip", endpointId, cron: "0 3 * * *", verification: "NONE", storagePath: "flip" } });
+    const runId = await runNow(plan.id);
+    const run = await finished(runId);
+    expect(run.status).toBe("SUCCEEDED");
+    const file = join(dir, "flip", run.storageKey!);
+    const bytes = await readFile(file);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    await writeFile(file, bytes);
+    // Verify again (what the console's "Verify" does): the run goes back to VERIFYING.
+    await t.db.backupRun.update({ where: { id: runId }, data: { status: "VERIFYING" } });
+    await running.queues.get("restore")!.add("verify-backup", { runId }, { jobId: `verify-${runId}-again` });
+    const after = await finished(runId);
+    expect(after.status).toBe("FAILED");
+    expect(after.error).toMatch(/verification failed: checksum mismatch: .* has SHA-256 [0-9a-f]{16}…, the backup recorded [0-9a-f]{16}…: the file was changed or damaged after it was written; do not restore from it/);
+  });
+
+  it("fails a backup of a database that does not exist, in plain words, without retrying", async () => {
+    const plan = await t.db.backupPlan.create({ data: { id: "bp_missing", name: "missing", endpointId, database: "dbmesh_it_no_such_db", cron: "0 3 * * *", verification: "NONE", storagePath: "missing" } });
+    const runId = await runNow(plan.id);
+    const run = await finished(runId);
+    expect(run.status).toBe("FAILED");
+    expect(run.attempt).toBe(1);
+    expect(run.error).toMatch(/cannot connect to .*dbmesh_it_no_such_db: database "dbmesh_it_no_such_db" does not exist/);
+  });
+});
