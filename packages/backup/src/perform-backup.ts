@@ -83,10 +83,15 @@ export async function performBackup(deps: BackupDeps, runId: string): Promise<Ba
   });
   if (claim.kind === "busy") return claim;
   if (claim.kind === "finished") return { kind: "already", status: claim.status };
-  if (claim.kind === "gave-up") return { kind: "failed", error: `gave up after ${claim.attempts} attempt(s)` };
-  const attempt = claim.attempt;
   const storage = storageFor(plan, deps.storageBaseDir);
   const key = backupKey(plan, run);
+  if (claim.kind === "gave-up") {
+    // A failed run keeps no file: neither a dead attempt's temp nor a file renamed just before it died.
+    await storage.removeTemps(key);
+    await storage.remove(key);
+    return { kind: "failed", error: `gave up after ${claim.attempts} attempt(s)` };
+  }
+  const attempt = claim.attempt;
   // Temporary files of earlier attempts (a killed worker's) go before this attempt writes its own.
   const removed = await storage.removeTemps(key);
   if (removed.length) log.info({ runId, removed }, "removed temporary files of earlier attempts");

@@ -4,12 +4,14 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalDirectoryStorage } from "@dbmesh/backup";
+import { chmod, mkdir } from "node:fs/promises";
+import { LocalDirectoryStorage, performBackup } from "@dbmesh/backup";
 import { createTestDatabase, type TestDatabase } from "@dbmesh/db/testing";
 import { createRedis, queuePrefix } from "@dbmesh/queue";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorkers, type RunningWorkers } from "../worker";
+import { createBackupDeps, DEFAULT_BACKUP_SETTINGS } from "../backup/runtime";
 import { contentsOf, createEndpoint, createSourceDatabase, dropDatabases, scratchName, sql, waitFor } from "../backup/testing";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -157,5 +159,23 @@ describe("backup and restore with real pg_dump / pg_restore", () => {
     expect(run.status).toBe("FAILED");
     expect(run.attempt).toBe(1);
     expect(run.error).toMatch(/cannot connect to .*dbmesh_it_no_such_db: database "dbmesh_it_no_such_db" does not exist/);
+  });
+
+  it("refuses a pg_dump older than the server, saying which version to install", async () => {
+    // A pg_dump that reports version 14 (the real server is newer): the check must stop before dumping.
+    const bin = join(dir, "old-bin");
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, "pg_dump"), "#!/bin/sh\necho 'pg_dump (PostgreSQL) 14.11'\n");
+    await chmod(join(bin, "pg_dump"), 0o755);
+    const plan = await t.db.backupPlan.create({ data: { id: "bp_old", name: "old", endpointId, cron: "0 3 * * *", verification: "NONE", storagePath: "old" } });
+    const id = `br_${randomBytes(8).toString("hex")}`;
+    await t.db.backupRun.create({ data: { id, planId: plan.id, slot: `manual:${id}`, trigger: "manual" } });
+    const deps = createBackupDeps(t.db, pino({ level: "silent" }), { ...DEFAULT_BACKUP_SETTINGS, secretKey, root: dir, binDir: bin }, running.queues.get("restore")!);
+    const out = await performBackup(deps, id);
+    expect(out.kind).toBe("failed");
+    const run = await t.db.backupRun.findUniqueOrThrow({ where: { id } });
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toMatch(/^pg_dump 14\.11 is older than the server at 127\.0\.0\.1:5432\/dbmesh_it_src_\w+ \(PostgreSQL 1\d\.\d+\): pg_dump must be version 1\d or newer\. Install postgresql-client-1\d/);
+    expect(await new LocalDirectoryStorage("old", dir).list()).toEqual([]);
   });
 });
