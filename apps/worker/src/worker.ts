@@ -7,6 +7,7 @@ import type { JobContext } from "./job";
 import { maintainSqlAuditPartitions } from "./jobs/maintain-sql-audit-partitions";
 import { pruneAgentFetches } from "./jobs/prune-agent-fetches";
 import { pruneLoginAttempts } from "./jobs/prune-login-attempts";
+import { deleteBackupFileJob } from "./jobs/delete-backup-file";
 import { runBackupJob } from "./jobs/run-backup";
 import { runRestoreJob } from "./jobs/run-restore";
 import { verifyBackupJob } from "./jobs/verify-backup";
@@ -27,6 +28,7 @@ export const JOBS_RUN_HERE: RegisteredJob[] = [
   runBackupJob as RegisteredJob,
   verifyBackupJob as RegisteredJob,
   runRestoreJob as RegisteredJob,
+  deleteBackupFileJob as RegisteredJob,
 ];
 
 interface Schedule {

@@ -21,6 +21,8 @@ const ApiEnv = z.object({
     .enum(["true", "false", "auto"])
     .default("auto"),
   DBMESH_TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+  /** Base of the BullMQ key prefix; must match the worker's (backups are queued there). */
+  DBMESH_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.' and '-' only").default("dbmesh"),
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;
 

@@ -5,6 +5,7 @@ import { credentialRouter } from "./routers/credential";
 import { apiTokenRouter } from "./routers/api-token";
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
+import { backupPlanRouter, backupRunRouter, restoreRouter } from "./routers/backup";
 import { endpointRouter } from "./routers/endpoint";
 import { environmentRouter } from "./routers/environment";
 import { meshRouter } from "./routers/mesh";
@@ -27,6 +28,9 @@ export const appRouter = createTRPCRouter({
   sqlAudit: sqlAuditRouter,
   user: userRouter,
   apiToken: apiTokenRouter,
+  backupPlan: backupPlanRouter,
+  backupRun: backupRunRouter,
+  restore: restoreRouter,
 });
 
 export type AppRouter = typeof appRouter;

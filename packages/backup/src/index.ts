@@ -11,3 +11,4 @@ export * from "./runs";
 export * from "./schedule";
 export * from "./source";
 export * from "./storage";
+export * from "./plan-input";

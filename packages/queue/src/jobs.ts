@@ -34,6 +34,9 @@ export const RunBackupPayload = z.union([
 ]);
 export type RunBackupPayload = z.infer<typeof RunBackupPayload>;
 
+export const DeleteBackupFilePayload = z.object({ runId: z.string().min(1) });
+export type DeleteBackupFilePayload = z.infer<typeof DeleteBackupFilePayload>;
+
 export const VerifyBackupPayload = z.object({ runId: z.string().min(1) });
 export type VerifyBackupPayload = z.infer<typeof VerifyBackupPayload>;
 
@@ -46,7 +49,7 @@ export const JOBS = {
     "prune-agent-fetches": PruneAgentFetchesPayload,
     "maintain-sql-audit-partitions": MaintainSqlAuditPartitionsPayload,
   },
-  backup: { "run-backup": RunBackupPayload },
+  backup: { "run-backup": RunBackupPayload, "delete-backup-file": DeleteBackupFilePayload },
   restore: { "verify-backup": VerifyBackupPayload, "run-restore": RunRestorePayload },
   "schema-change": {},
   provision: {},
