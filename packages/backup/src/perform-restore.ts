@@ -47,14 +47,14 @@ async function claim(deps: BackupDeps, id: string): Promise<{ attempt: number } 
   });
 }
 
-async function finish(deps: BackupDeps, id: string, attempt: number, ok: boolean, data: { error?: string; check?: unknown; logTail: string }): Promise<boolean> {
+async function finish(deps: BackupDeps, id: string, attempt: number, ok: boolean, data: { error?: string; check?: unknown; logTail: string; targetDatabase: string }): Promise<boolean> {
   return deps.db.$transaction(async (tx) => {
     const n = await tx.$executeRaw`
       UPDATE restore_run SET status = ${ok ? "SUCCEEDED" : "FAILED"}::"RestoreStatus", finished_at = now(), error = ${data.error ?? null},
              "check" = ${data.check === undefined ? null : JSON.stringify(data.check)}::jsonb, log_tail = ${data.logTail}
        WHERE id = ${id} AND attempt = ${attempt} AND status = 'RUNNING'`;
     if (n === 1) {
-      await systemAudit(tx, { action: ok ? "restore.succeeded" : "restore.failed", objectType: "restore_run", objectId: id, after: ok ? data.check : { error: data.error } });
+      await systemAudit(tx, { action: ok ? "restore.succeeded" : "restore.failed", objectType: "restore_run", objectId: id, objectName: data.targetDatabase, after: ok ? data.check : { error: data.error } });
     }
     return n === 1;
   });
@@ -106,16 +106,16 @@ export async function performRestore(deps: BackupDeps, restoreId: string): Promi
     const check = { ok: result.ok, tables: result.tables, rows: result.rows, problems: result.problems, toolVersion: result.toolVersion, serverVersion: result.serverVersion };
     if (!result.ok) {
       const error = `restored, but the final check failed: ${result.problems.slice(0, 5).join("; ")}`;
-      await finish(deps, restoreId, attempt, false, { error, check, logTail: tail.toString() });
+      await finish(deps, restoreId, attempt, false, { error, check, logTail: tail.toString(), targetDatabase: r.targetDatabase });
       return { kind: "failed", error };
     }
-    const won = await finish(deps, restoreId, attempt, true, { check, logTail: tail.toString() });
+    const won = await finish(deps, restoreId, attempt, true, { check, logTail: tail.toString(), targetDatabase: r.targetDatabase });
     return won ? { kind: "succeeded" } : { kind: "superseded" };
   } catch (err) {
     const permanent = err instanceof VerificationError || err instanceof SourceError;
     const error = (err as Error).message;
     if (permanent || attempt >= MAX_RESTORE_ATTEMPTS) {
-      await finish(deps, restoreId, attempt, false, { error, logTail: tail.toString() });
+      await finish(deps, restoreId, attempt, false, { error, logTail: tail.toString(), targetDatabase: r.targetDatabase });
       return { kind: "failed", error };
     }
     await db.restoreRun.updateMany({ where: { id: restoreId, attempt, status: "RUNNING" }, data: { status: "QUEUED", error, logTail: tail.toString() } });

@@ -14,7 +14,7 @@ export function scratchDatabaseName(runId: string): string {
   return `dbmesh_verify_${runId.replace(/[^a-z0-9_]/g, "_")}`;
 }
 
-async function finish(deps: BackupDeps, runId: string, ok: boolean, text: string): Promise<boolean> {
+async function finish(deps: BackupDeps, runId: string, planName: string, ok: boolean, text: string): Promise<boolean> {
   return deps.db.$transaction(async (tx) => {
     const n = ok
       ? await tx.$executeRaw`UPDATE backup_run SET status = 'SUCCEEDED', verified_at = now(), verify_result = ${text}, finished_at = now()
@@ -22,7 +22,7 @@ async function finish(deps: BackupDeps, runId: string, ok: boolean, text: string
       : await tx.$executeRaw`UPDATE backup_run SET status = 'FAILED', verified_at = NULL, verify_result = ${text}, error = ${`verification failed: ${text}`}, finished_at = now()
                               WHERE id = ${runId} AND status = 'VERIFYING'`;
     if (n === 1) {
-      await systemAudit(tx, { action: ok ? "backup.verified" : "backup.verification_failed", objectType: "backup_run", objectId: runId, after: { result: text } });
+      await systemAudit(tx, { action: ok ? "backup.verified" : "backup.verification_failed", objectType: "backup_run", objectId: runId, objectName: planName, after: { result: text } });
     }
     return n === 1;
   });
@@ -34,7 +34,7 @@ export async function performVerify(deps: BackupDeps, runId: string): Promise<Ve
   if (!run) return { kind: "already", status: "MISSING" };
   if (run.status !== "VERIFYING") return { kind: "already", status: run.status };
   if (!run.storageKey || !run.sha256) {
-    await finish(deps, runId, false, "the run has no file to verify");
+    await finish(deps, runId, run.plan.name, false, "the run has no file to verify");
     return { kind: "failed", error: "no file" };
   }
   const mode = run.plan.verification === "NONE" ? "LIST" : run.plan.verification;
@@ -78,12 +78,12 @@ export async function performVerify(deps: BackupDeps, runId: string): Promise<Ve
         await dropDatabase(conn, scratch).catch((err: unknown) => deps.log.warn({ err, scratch }, "could not drop the scratch database"));
       }
     }
-    await finish(deps, runId, true, result);
+    await finish(deps, runId, run.plan.name, true, result);
     await applyRetention(deps, run.planId);
     return { kind: "succeeded", result };
   } catch (err) {
     if (err instanceof VerificationError) {
-      await finish(deps, runId, false, err.message);
+      await finish(deps, runId, run.plan.name, false, err.message);
       return { kind: "failed", error: err.message };
     }
     throw err;

@@ -27,8 +27,8 @@ export function toolPath(tool: "pg_dump" | "pg_restore", opts: PgToolsOptions = 
 
 /** The child's environment: ours minus any PG* variable, plus the connection. */
 export function childEnv(conn: PgConnection, appName: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("PG")) env[k] = v;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("PG")) delete env[k];
   env.PGHOST = conn.host;
   env.PGPORT = String(conn.port);
   env.PGUSER = conn.user;

@@ -185,10 +185,11 @@ export async function failBackupAttempt(db: Db, runId: string, attempt: number, 
 /** Marks a queued or running run FAILED whatever its attempt (its job failed for good). */
 export async function failBackupRunForGood(db: Db, runId: string, error: string): Promise<boolean> {
   return db.$transaction(async (tx) => {
+    const run = await tx.backupRun.findUnique({ where: { id: runId }, include: { plan: { select: { name: true } } } });
     const n = await tx.$executeRaw`
       UPDATE backup_run SET status = 'FAILED', error = ${error}, finished_at = now()
        WHERE id = ${runId} AND status IN ('QUEUED', 'RUNNING', 'VERIFYING')`;
-    if (n === 1) await systemAudit(tx, { action: "backup.failed", objectType: "backup_run", objectId: runId, after: { error } });
+    if (n === 1) await systemAudit(tx, { action: "backup.failed", objectType: "backup_run", objectId: runId, objectName: run?.plan.name, after: { error } });
     return n === 1;
   });
 }

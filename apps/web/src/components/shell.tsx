@@ -4,6 +4,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import {
   Boxes,
   Database,
+  DatabaseBackup,
   DatabaseZap,
   FileCode2,
   KeyRound,
@@ -55,6 +56,10 @@ const NAV: NavGroup[] = [
       { href: "/mesh/credentials", label: "Credentials", icon: KeySquare },
       { href: "/mesh/yaml", label: "YAML", icon: FileCode2 },
     ],
+  },
+  {
+    title: "Backups",
+    items: [{ href: "/backups", label: "Backups", icon: DatabaseBackup }],
   },
   {
     title: "Audit",
