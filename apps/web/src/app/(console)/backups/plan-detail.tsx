@@ -48,10 +48,9 @@ export function PlanDetail({ id }: { id: string }) {
   const onRunNow = async () => {
     setError(null);
     try {
-      const run = await runNow.mutateAsync({ planId: p.id });
+      await runNow.mutateAsync({ planId: p.id });
       await queryClient.invalidateQueries();
       toast(`Backup of "${p.name}" queued.`);
-      void run;
     } catch (err) {
       setError(errorInfo(err).message);
     }
