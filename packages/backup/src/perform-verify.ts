@@ -54,7 +54,7 @@ export async function performVerify(deps: BackupDeps, runId: string): Promise<Ve
     let result: string;
     if (mode === "LIST") {
       const entries = await verifyList(storage, run.storageKey, deps);
-      result = `checksum ok; pg_restore --list read ${entries} entries`;
+      result = `checksum ok; pg_restore --list read the whole archive (${entries} TOC entries)`;
     } else {
       if (!run.endpointId) throw new VerificationError("the run does not say which endpoint it came from");
       const { conn } = await endpointConnection(db, run.endpointId, deps.decrypt);

@@ -66,9 +66,11 @@ export async function verifyList(storage: BackupStorage, key: string, opts: PgTo
     child.stdout?.on("data", (d: string) => (out += d));
     const exit = await waitForExit(child);
     if (exit.code !== 0) throw new VerificationError(`pg_restore --list could not read the backup: ${log.toString().trim() || `exit ${exit.code}`}`, log.toString());
-    const entries = out.split("\n").filter((l) => l && !l.startsWith(";")).length;
-    if (entries === 0) throw new VerificationError("pg_restore --list found no entries in the backup", log.toString());
-    return entries;
+    // The header counts every TOC entry, including those --list does not print (an empty
+    // database's dump lists none, and is still a good backup).
+    const m = /TOC Entries:\s*(\d+)/.exec(out);
+    if (!m) throw new VerificationError("pg_restore --list did not recognise the file as a pg_dump archive", log.toString());
+    return Number(m[1]);
   } finally {
     await file.release();
   }

@@ -61,27 +61,25 @@ export function RunTimeline({ runs, showPlan = false }: { runs: RunRow[]; showPl
   return (
     <ol className="divide-y divide-slate-100" aria-label="Backup runs">
       {runs.map((r) => (
-        <li key={r.id} className="flex flex-wrap items-start gap-x-4 gap-y-1 py-2.5 text-sm">
-          <span className="w-28 shrink-0">
+        <li key={r.id} className="py-2.5 text-sm">
+          <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
             <RunStatusBadge status={r.status} deleted={!!r.deletedAt} />
-          </span>
-          <span className="min-w-0 flex-1">
             <Link href={`/backups/runs/${r.id}`} className={linkClass}>
               {showPlan ? `${r.planName} · ` : ""}
               <Time value={r.queuedAt} />
             </Link>
-            <span className="ml-2 text-xs text-slate-500">
+            <span className="text-xs text-slate-500">
               {r.trigger === "manual" ? `run now${r.triggeredBy ? ` by ${r.triggeredBy}` : ""}` : r.trigger === "schedule" ? "scheduled" : r.trigger}
               {r.attempt > 1 ? ` · attempt ${r.attempt}` : ""}
             </span>
-            {r.status === "FAILED" && r.error && <span className="mt-0.5 block text-xs break-words text-red-800">{r.error}</span>}
-          </span>
-          <span className="w-24 shrink-0 text-right text-slate-700 tabular-nums" title="duration">
-            {runDuration(r)}
-          </span>
-          <span className="w-24 shrink-0 text-right text-slate-700 tabular-nums" title={r.status === "RUNNING" ? "written so far" : "size"}>
-            {r.status === "RUNNING" ? bytes(r.bytesWritten) : bytes(r.sizeBytes)}
-          </span>
+            <span className="ml-auto flex gap-4 text-slate-700 tabular-nums">
+              <span title="duration">{runDuration(r)}</span>
+              <span title={r.status === "RUNNING" ? "written so far" : "size"} className="min-w-16 text-right">
+                {r.status === "RUNNING" ? bytes(r.bytesWritten) : bytes(r.sizeBytes)}
+              </span>
+            </span>
+          </div>
+          {r.status === "FAILED" && r.error && <p className="mt-1 text-xs break-words text-red-800">{r.error}</p>}
         </li>
       ))}
     </ol>

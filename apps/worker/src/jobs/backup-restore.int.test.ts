@@ -178,4 +178,19 @@ describe("backup and restore with real pg_dump / pg_restore", () => {
     expect(run.error).toMatch(/^pg_dump 14\.11 is older than the server at 127\.0\.0\.1:5432\/dbmesh_it_src_\w+ \(PostgreSQL 1\d\.\d+\): pg_dump must be version 1\d or newer\. Install postgresql-client-1\d/);
     expect(await new LocalDirectoryStorage("old", dir).list()).toEqual([]);
   });
+
+  it("verifies the backup of an empty database (no tables is still a good backup)", async () => {
+    const empty = scratchName("empty");
+    await sql("postgres", `CREATE DATABASE "${empty}"`);
+    try {
+      const plan = await t.db.backupPlan.create({ data: { id: "bp_empty", name: "empty", endpointId, database: empty, cron: "0 3 * * *", verification: "LIST", storagePath: "empty" } });
+      const run = await finished(await runNow(plan.id));
+      expect(run.error).toBeNull();
+      expect(run.status).toBe("SUCCEEDED");
+      expect(run.verifyResult).toMatch(/^checksum ok; pg_restore --list read the whole archive \(\d+ TOC entries\)$/);
+      expect(run.manifest).toMatchObject({ tables: [] });
+    } finally {
+      await dropDatabases(empty);
+    }
+  });
 });

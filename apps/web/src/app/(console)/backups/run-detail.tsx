@@ -143,6 +143,9 @@ export function RunDetail({ id }: { id: string }) {
       </Section>
       {r.manifest && (
         <Section title="Contents" description="Tables and row counts captured from the same snapshot pg_dump read; restores are checked against these.">
+          {r.manifest.tables.length === 0 ? (
+            <p className="text-sm text-slate-600">The database had no tables when it was backed up.</p>
+          ) : (
           <div className="max-h-72 overflow-auto">
             <table className="min-w-full text-sm" aria-label="Tables in this backup">
               <thead>
@@ -161,6 +164,7 @@ export function RunDetail({ id }: { id: string }) {
               </tbody>
             </table>
           </div>
+          )}
         </Section>
       )}
       <Section title="Restores" description="Every restore of this backup, newest first.">
@@ -255,14 +259,21 @@ function RestoreDialog({ run, onClose }: { run: Run; onClose: () => void }) {
           <label htmlFor={ids.ep} className="mb-1 block text-sm font-medium text-slate-800">
             Target endpoint
           </label>
-          <select id={ids.ep} className={inputClass} value={endpointId} onChange={(e) => setEndpointId(e.target.value)} aria-invalid={fieldErrors.endpointId ? true : undefined}>
-            <option value="">choose…</option>
-            {pgEndpoints.map((e) => (
-              <option key={e.id} value={e.id}>
-                {e.name} ({e.host}:{e.port})
-              </option>
-            ))}
-          </select>
+          {/* Rendered once the list is there, so the source endpoint shows as chosen. */}
+          {endpoints.data ? (
+            <select id={ids.ep} className={inputClass} value={endpointId} onChange={(e) => setEndpointId(e.target.value)} aria-invalid={fieldErrors.endpointId ? true : undefined}>
+              <option value="">choose…</option>
+              {pgEndpoints.map((e) => (
+                <option key={e.id} value={e.id}>
+                  {e.name} ({e.host}:{e.port})
+                </option>
+              ))}
+            </select>
+          ) : (
+            <select id={ids.ep} className={inputClass} disabled>
+              <option>loading endpoints…</option>
+            </select>
+          )}
           {fieldErrors.endpointId && <p className="mt-1 text-xs text-red-700">{fieldErrors.endpointId}</p>}
         </div>
         <fieldset>
