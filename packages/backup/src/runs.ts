@@ -50,11 +50,15 @@ export function scheduledSlot(ms: number): string {
 
 /**
  * The run of a plan's scheduled slot, created on first sight (INSERT … ON CONFLICT DO NOTHING):
- * a retried or duplicated job finds the same run. Null when the plan is gone or paused.
+ * a retried or duplicated job finds the same run. Null when there is no run yet and the plan is
+ * gone or paused.
  */
 export async function ensureScheduledRun(db: Db, planId: string, slotMs: number): Promise<string | null> {
   const slot = scheduledSlot(slotMs);
   return db.$transaction(async (tx) => {
+    // A run already made for this slot carries on (a retry after the plan was paused included).
+    const existing = await tx.backupRun.findUnique({ where: { planId_slot: { planId, slot } } });
+    if (existing) return existing.id;
     const plan = await tx.backupPlan.findUnique({ where: { id: planId } });
     if (!plan || plan.paused) return null;
     const id = newRunId("br");
@@ -66,8 +70,8 @@ export async function ensureScheduledRun(db: Db, planId: string, slotMs: number)
       await systemAudit(tx, { action: "backup.run_scheduled", objectType: "backup_run", objectId: id, objectName: plan.name, after: { slot } });
       return id;
     }
-    const existing = await tx.backupRun.findUnique({ where: { planId_slot: { planId, slot } } });
-    return existing?.id ?? null;
+    const raced = await tx.backupRun.findUnique({ where: { planId_slot: { planId, slot } } });
+    return raced?.id ?? null;
   });
 }
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { chmod, mkdir } from "node:fs/promises";
 import { LocalDirectoryStorage, performBackup } from "@dbmesh/backup";
 import { createTestDatabase, type TestDatabase } from "@dbmesh/db/testing";
-import { createRedis, queuePrefix } from "@dbmesh/queue";
+import { createRedis, queuePrefix, removeBackupSchedule, upsertBackupSchedule } from "@dbmesh/queue";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorkers, type RunningWorkers } from "../worker";
@@ -192,5 +192,27 @@ describe("backup and restore with real pg_dump / pg_restore", () => {
     } finally {
       await dropDatabases(empty);
     }
+  });
+
+  it("runs a plan from its real BullMQ job scheduler: one run per scheduled slot, named by the slot's time", async () => {
+    const plan = await t.db.backupPlan.create({ data: { id: "bp_sched", name: "sched", endpointId, cron: "*/2 * * * * *", verification: "NONE", storagePath: "sched", maxAttempts: 2 } });
+    const queue = running.queues.get("backup")!;
+    await upsertBackupSchedule(queue, plan);
+    try {
+      const runs = await waitFor("two scheduled runs to succeed", async () => {
+        const rs = await t.db.backupRun.findMany({ where: { planId: plan.id, status: "SUCCEEDED" } });
+        return rs.length >= 2 ? rs : null;
+      }, 30_000);
+      for (const r of runs) {
+        expect(r.trigger).toBe("schedule");
+        // The slot is the time BullMQ scheduled the job for: whole even seconds, as the pattern says.
+        expect(r.slot).toMatch(/^cron:\d{4}-\d\d-\d\dT\d\d:\d\d:\d[02468]\.000Z$/);
+      }
+    } finally {
+      await removeBackupSchedule(queue, plan.id);
+    }
+    expect(await queue.getJobScheduler(`backup-plan-${plan.id}`)).toBeUndefined();
+    const all = await t.db.backupRun.findMany({ where: { planId: plan.id } });
+    expect(new Set(all.map((r) => r.slot)).size).toBe(all.length);
   });
 });
