@@ -11,7 +11,7 @@ import { createRedis, queuePrefix, removeBackupSchedule, upsertBackupSchedule } 
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorkers, type RunningWorkers } from "../worker";
-import { createBackupDeps, DEFAULT_BACKUP_SETTINGS } from "../backup/runtime";
+import { checkEvictionPolicy, createBackupDeps, DEFAULT_BACKUP_SETTINGS } from "../backup/runtime";
 import { contentsOf, createEndpoint, createSourceDatabase, dropDatabases, scratchName, sql, waitFor } from "../backup/testing";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -214,5 +214,24 @@ describe("backup and restore with real pg_dump / pg_restore", () => {
     expect(await queue.getJobScheduler(`backup-plan-${plan.id}`)).toBeUndefined();
     const all = await t.db.backupRun.findMany({ where: { planId: plan.id } });
     expect(new Set(all.map((r) => r.slot)).size).toBe(all.length);
+  });
+
+  it("runs one backup at a time per endpoint, even with worker concurrency 2", async () => {
+    const plan = await t.db.backupPlan.create({ data: { id: "bp_limit", name: "limit", endpointId, cron: "0 3 * * *", verification: "NONE", storagePath: "limit" } });
+    const ids = await Promise.all([runNow(plan.id), runNow(plan.id), runNow(plan.id)]);
+    const runs = await Promise.all(ids.map(finished));
+    expect(runs.map((r) => r.status)).toEqual(["SUCCEEDED", "SUCCEEDED", "SUCCEEDED"]);
+    // A run is claimed (startedAt) only once the one before it has finished.
+    const spans = runs.map((r) => [r.startedAt!.getTime(), r.finishedAt!.getTime()] as const).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+  });
+
+  it("reads Redis' maxmemory-policy at start (noeviction here)", async () => {
+    const redis = createRedis(redisUrl, { forWorker: true });
+    try {
+      expect(await checkEvictionPolicy(redis, pino({ level: "silent" }))).toBe("noeviction");
+    } finally {
+      await redis.quit();
+    }
   });
 });
