@@ -25,10 +25,10 @@ export const JOBS_RUN_HERE: RegisteredJob[] = [
   pruneLoginAttempts,
   pruneAgentFetches,
   maintainSqlAuditPartitions,
-  runBackupJob as RegisteredJob,
-  verifyBackupJob as RegisteredJob,
-  runRestoreJob as RegisteredJob,
-  deleteBackupFileJob as RegisteredJob,
+  runBackupJob,
+  verifyBackupJob,
+  runRestoreJob,
+  deleteBackupFileJob,
 ];
 
 interface Schedule {

@@ -111,7 +111,8 @@ export async function restoreIntoDatabase(opts: RestoreOptions): Promise<Restore
     checkToolVersion("pg_restore", toolV, server, where);
     const file = await opts.storage.localPath(opts.key);
     try {
-      const args = ["--exit-on-error", "--no-password", `--dbname=${opts.targetDatabase}`];
+      // --verbose: each step lands in the log tail, which the heartbeat publishes as progress.
+      const args = ["--exit-on-error", "--verbose", "--no-password", `--dbname=${opts.targetDatabase}`];
       if ((opts.jobs ?? 1) > 1) args.push(`--jobs=${opts.jobs}`);
       args.push(file.path);
       const child = spawnTool("pg_restore", args, target, { ...opts, appName: "dbmesh-restore", log, stdout: "ignore" });

@@ -178,6 +178,8 @@ export function RunDetail({ id }: { id: string }) {
   );
 }
 
+const lastLine = (text: string) => text.trim().split("\n").filter(Boolean).pop() ?? "";
+
 function RestoreStatusBadge({ status }: { status: Restore["status"] }) {
   return <RunStatusBadge status={status} />;
 }
@@ -203,7 +205,18 @@ function RestoreList({ restores, now }: { restores: Restore[]; now: number }) {
               Final check: {x.check.tables} tables, {x.check.rows.toLocaleString()} rows{x.check.ok ? ", all matching the backup" : `: ${x.check.problems.join("; ")}`}
             </p>
           )}
+          {x.status === "RUNNING" && x.logTail && (
+            <p className="mt-1 truncate font-mono text-xs text-indigo-800" aria-live="polite" title="pg_restore's latest step">
+              {lastLine(x.logTail)}
+            </p>
+          )}
           {x.error && <p className="mt-1 text-xs break-words text-red-800">{x.error}</p>}
+          {x.logTail && x.status !== "RUNNING" && (
+            <details className="mt-1">
+              <summary className="cursor-pointer text-xs text-slate-600">pg_restore log</summary>
+              <pre className="mt-1 max-h-56 overflow-auto rounded bg-slate-900 p-2 font-mono text-xs whitespace-pre-wrap text-slate-100">{x.logTail}</pre>
+            </details>
+          )}
         </li>
       ))}
     </ul>
