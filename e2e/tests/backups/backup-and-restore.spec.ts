@@ -100,3 +100,28 @@ test("a DBA plans a backup, runs it now, watches it succeed, restores it into a 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a plan whose backup failed shows on the fleet overview, with the reason in plain words", async ({ page, request }) => {
+  const suffix = uniq();
+  const endpoint = await trpcMutation<{ id: string }>(request, "endpoint.create", {
+    name: `pg-gone-${suffix}`, environment: "dev", protocol: "POSTGRESQL", host: server.hostname, port: Number(server.port || 5432),
+    database: `dbmesh_e2e_gone_${suffix}`, username: "postgres", role: "PRIMARY", weight: 1, labels: {},
+  });
+  const plan = await trpcMutation<{ id: string }>(request, "backupPlan.create", {
+    name: `gone-${suffix}`, sourceKind: "endpoint", endpointId: endpoint.id, cron: "0 4 * * *", timezone: "UTC",
+    storagePath: `.dbmesh/e2e-gone-${suffix}`, retentionKeep: null, retentionDays: null, verification: "NONE", paused: false, maxAttempts: 1,
+  });
+  try {
+    await login(page, env.adminEmail, env.adminPassword);
+    await page.goto(`/backups/${plan.id}`);
+    await page.getByRole("button", { name: "Run now" }).click();
+    await expect(page.getByText("The last backup failed")).toBeVisible({ timeout: 60_000 });
+    await page.getByRole("link", { name: "Overview" }).click();
+    const attention = page.getByRole("list", { name: "Backup plans needing attention" }).getByRole("listitem").filter({ hasText: `gone-${suffix}` });
+    await expect(attention).toContainText("last backup failed");
+    await expect(attention).toContainText(`database "dbmesh_e2e_gone_${suffix}" does not exist`);
+  } finally {
+    await trpcMutation(request, "backupPlan.delete", { id: plan.id }).catch(() => {});
+    await trpcMutation(request, "endpoint.delete", { id: endpoint.id }).catch(() => {});
+  }
+});
