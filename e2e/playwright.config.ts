@@ -6,7 +6,7 @@ import { readTestEnv, REPO_ROOT } from "./fixtures/test-env";
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${PORT}`;
 const env = readTestEnv();
-// The console enqueues BullMQ jobs the worker runs: both use this prefix, apart from other checkouts'.
+// Console and worker share it; each checkout has its own, so parallel runs never take each other's jobs.
 const QUEUE_PREFIX = process.env.DBMESH_QUEUE_PREFIX ?? "dbmesh-e2e";
 
 export default defineConfig({
@@ -49,28 +49,33 @@ export default defineConfig({
         DATABASE_URL: env.DATABASE_URL,
         REDIS_URL: env.REDIS_URL,
         DBMESH_SECRET_KEY: env.DBMESH_SECRET_KEY,
+        DBMESH_QUEUE_PREFIX: QUEUE_PREFIX,
         LOG_LEVEL: "warn",
         DBMESH_WEB_HOST: "127.0.0.1",
         DBMESH_WEB_PORT: String(PORT),
-        DBMESH_QUEUE_PREFIX: QUEUE_PREFIX,
       },
     },
     {
-      // The worker: the schema pipeline's checks, rollout stages and drift detection run here.
-      command: `npx tsx src/main.ts`,
-      cwd: `${REPO_ROOT}/apps/worker`,
-      // It serves no HTTP: ready once it logs that its BullMQ workers started.
+      // The worker: backups and restores, the schema pipeline's checks, rollouts and drift detection,
+      // self-service provisioning. Its own queue prefix per checkout.
+      name: "worker",
+      command: `npx tsx apps/worker/src/main.ts`,
+      cwd: REPO_ROOT,
       wait: { stdout: /"msg":"worker started"/ },
       timeout: 120_000,
       reuseExistingServer: false,
-      stdout: "ignore",
+      stdout: "pipe",
       stderr: "pipe",
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
       env: {
         DATABASE_URL: env.DATABASE_URL,
         REDIS_URL: env.REDIS_URL,
         DBMESH_SECRET_KEY: env.DBMESH_SECRET_KEY,
         DBMESH_QUEUE_PREFIX: QUEUE_PREFIX,
+        DBMESH_BACKUP_ROOT: `${REPO_ROOT}/.dbmesh/test`,
+        DBMESH_BACKUP_HEARTBEAT_MS: "500",
         LOG_LEVEL: "info",
+        PATH: process.env.PATH ?? "",
       },
     },
   ],

@@ -10,7 +10,7 @@ const nextConfig: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   typedRoutes: false,
-  transpilePackages: ["@dbmesh/api", "@dbmesh/db", "@dbmesh/mesh", "@dbmesh/queue"],
+  transpilePackages: ["@dbmesh/api", "@dbmesh/backup", "@dbmesh/db", "@dbmesh/mesh", "@dbmesh/queue"],
   // Native or worker-thread-using server libraries stay plain Node requires instead of being bundled.
   serverExternalPackages: ["pg", "pino", "ioredis", "@prisma/adapter-pg"],
   outputFileTracingRoot: repoRoot,

@@ -1,3 +1,4 @@
+import type { BackupDeps } from "@dbmesh/backup";
 import type { Db } from "@dbmesh/db";
 import type { JobData, JobName, QueueName } from "@dbmesh/queue";
 import type { Job } from "bullmq";
@@ -19,6 +20,10 @@ export interface JobContext<P> {
   log: Logger;
   db: Db;
   settings: JobSettings;
+  /** The job's lock token (moveToDelayed needs it). */
+  token?: string;
+  /** Present when the worker runs backup and restore jobs. */
+  backup?: BackupDeps;
 }
 
 /** A job handler. It must be idempotent: BullMQ delivers at least once (a crash means a rerun). */

@@ -30,6 +30,15 @@ try {
     secretKey: env.DBMESH_SECRET_KEY ?? null,
     lockDurationMs: env.DBMESH_WORKER_LOCK_MS,
     provisionPauseAfterStep: env.DBMESH_PROVISION_PAUSE_AFTER_STEP ?? null,
+    backup: {
+      secretKey: env.DBMESH_SECRET_KEY,
+      root: env.DBMESH_BACKUP_ROOT,
+      binDir: env.DBMESH_PG_BIN_DIR,
+      lockMs: env.DBMESH_BACKUP_LOCK_MS,
+      heartbeatMs: env.DBMESH_BACKUP_HEARTBEAT_MS,
+      perEndpoint: env.DBMESH_BACKUP_PER_ENDPOINT,
+      restoreJobs: env.DBMESH_RESTORE_JOBS,
+    },
   });
 } catch (err) {
   log.fatal({ err }, `worker could not start: ${err instanceof Error ? err.message : String(err)}`);

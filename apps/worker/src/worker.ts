@@ -10,6 +10,12 @@ import { maintainSqlAuditPartitions } from "./jobs/maintain-sql-audit-partitions
 import { pruneAgentFetches } from "./jobs/prune-agent-fetches";
 import { pruneLoginAttempts } from "./jobs/prune-login-attempts";
 import { detectDriftJob, runChecksJob, runStageJob } from "./jobs/schema-change";
+import { deleteBackupFileJob } from "./jobs/delete-backup-file";
+import { runBackupJob } from "./jobs/run-backup";
+import { runRestoreJob } from "./jobs/run-restore";
+import { verifyBackupJob } from "./jobs/verify-backup";
+import type { BackupDeps } from "@dbmesh/backup";
+import { backupUpkeep, backupWorkerOptions, checkEvictionPolicy, createBackupDeps, DEFAULT_BACKUP_SETTINGS, type BackupSettings } from "./backup/runtime";
 
 /** What the worker runs; a job reaches here only through defineJob, so name and queue match the catalog. */
 interface RegisteredJob {
@@ -28,6 +34,10 @@ export const JOBS_RUN_HERE: RegisteredJob[] = [
   detectDriftJob,
   runDatabaseRequestJob,
   dropDecommissioned,
+  runBackupJob,
+  verifyBackupJob,
+  runRestoreJob,
+  deleteBackupFileJob,
 ];
 
 interface Schedule {
@@ -84,6 +94,8 @@ export interface StartWorkersOptions {
   /** BullMQ lockDuration: a crashed job is taken over after about this long. */
   lockDurationMs?: number;
   provisionPauseAfterStep?: string | null;
+  /** Backup and restore settings (lock duration, storage root, secret key …). */
+  backup?: Partial<BackupSettings>;
 }
 
 export interface RunningWorkers {
@@ -108,7 +120,12 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
   const queues = new Map<QueueName, Queue>();
   const workers: Worker[] = [];
 
+  const backupSettings: BackupSettings = { ...DEFAULT_BACKUP_SETTINGS, ...opts.backup };
+  let backupDeps: BackupDeps | undefined;
+  let upkeepTimer: NodeJS.Timeout | undefined;
+
   const close = async () => {
+    clearInterval(upkeepTimer);
     await Promise.all(workers.map((w) => w.close()));
     await Promise.all([...queues.values()].map((q) => q.close()));
     await Promise.all([producer.quit().catch(() => producer.disconnect()), consumer.quit().catch(() => consumer.disconnect())]);
@@ -133,16 +150,23 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
       byQueue.set(job.queue, defs);
     }
 
+    const runsBackups = byQueue.has("backup") || byQueue.has("restore");
+    if (runsBackups) {
+      await checkEvictionPolicy(producer, log);
+      backupDeps = createBackupDeps(db, log, backupSettings, queueOf("restore"));
+    }
+
     for (const [queueName, defs] of byQueue) {
       queueOf(queueName);
-      const worker = new Worker(queueName, (job) => runJob(queueName, defs, job, { db, log, settings }), {
+      const isBackupQueue = queueName === "backup" || queueName === "restore";
+      const worker = new Worker(queueName, (job, token) => runJob(queueName, defs, job, { db, log, settings, token, backup: backupDeps }), {
         connection: consumer,
         prefix,
         ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs, stalledInterval: opts.lockDurationMs } : {}),
         concurrency: opts.concurrency ?? 2,
-        ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs, stalledInterval: opts.lockDurationMs } : {}),
         removeOnComplete: { count: 1000 },
         removeOnFail: { count: 5000 },
+        ...(isBackupQueue ? backupWorkerOptions(backupSettings) : {}),
       });
       worker.on("error", (err) => log.error({ err, queue: queueName }, "worker error"));
       worker.on("failed", (job, err) => {
@@ -165,6 +189,13 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
         { name: s.job, data: s.data, opts: { attempts: 3, backoff: { type: "exponential", delay: 10_000 } } },
       );
     }
+
+    if (runsBackups) {
+      // Backup plans' schedulers come from Postgres, re-synced at start and then now and then.
+      const upkeep = () => backupUpkeep(db, { backup: queueOf("backup"), restore: queueOf("restore") }, backupSettings, log);
+      await upkeep();
+      upkeepTimer = setInterval(() => void upkeep().catch((err: unknown) => log.error({ err }, "backup upkeep failed")), backupSettings.upkeepMs ?? 60_000);
+    }
   } catch (err) {
     await close().catch(() => {});
     producer.disconnect();
@@ -179,7 +210,7 @@ async function runJob(
   queueName: QueueName,
   defs: ReadonlyMap<string, RegisteredJob>,
   job: Job,
-  deps: { db: Db; log: Logger; settings: JobSettings },
+  deps: { db: Db; log: Logger; settings: JobSettings; token?: string; backup?: BackupDeps },
 ): Promise<unknown> {
   const def = defs.get(job.name);
   const schema = jobSchema(queueName, job.name);
@@ -192,7 +223,7 @@ async function runJob(
   const log = deps.log.child({ queue: queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
   const started = Date.now();
   log.debug("job started");
-  const result = await def.handle({ payload: parsed.data, job, log, db: deps.db, settings: deps.settings });
+  const result = await def.handle({ payload: parsed.data, job, log, db: deps.db, settings: deps.settings, token: deps.token, backup: deps.backup });
   log.info({ ms: Date.now() - started }, "job done");
   return result;
 }

@@ -21,7 +21,7 @@ const ApiEnv = z.object({
     .enum(["true", "false", "auto"])
     .default("auto"),
   DBMESH_TRUST_PROXY: z.enum(["true", "false"]).default("false"),
-  /** Base of the BullMQ key prefix; the console enqueues jobs the worker (same prefix) runs. */
+  /** Base of the BullMQ key prefix; must match the worker's (the console enqueues backups, checks, rollouts and provisioning there). */
   DBMESH_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.' and '-' only").default("dbmesh"),
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;

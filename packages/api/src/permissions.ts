@@ -122,6 +122,22 @@ export const permissions: Record<string, Allow> = {
   "databaseRequest.renewCredential": ["ADMIN", "DBA", "DEVELOPER"],
   "databaseRequest.rotateCredential": ["ADMIN", "DBA", "DEVELOPER"],
   "databaseRequest.revokeCredential": ["ADMIN", "DBA", "DEVELOPER"],
+  // Backups: everyone sees plans and runs; DBAs and admins change plans, run, verify, delete, restore.
+  "backupPlan.list": READ_ALL,
+  "backupPlan.get": READ_ALL,
+  "backupPlan.attention": READ_ALL,
+  "backupPlan.create": MESH_WRITE,
+  "backupPlan.update": MESH_WRITE,
+  "backupPlan.delete": MESH_WRITE,
+  "backupPlan.runNow": MESH_WRITE,
+  "backupRun.list": READ_ALL,
+  "backupRun.get": READ_ALL,
+  "backupRun.sizes": READ_ALL,
+  "backupRun.verify": MESH_WRITE,
+  "backupRun.delete": MESH_WRITE,
+  "restore.list": READ_ALL,
+  "restore.get": READ_ALL,
+  "restore.create": MESH_WRITE,
 };
 
 /** Procedures that stay reachable while a user still has to enroll in two-factor. */

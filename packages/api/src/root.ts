@@ -6,6 +6,7 @@ import { databaseRequestRouter } from "./routers/database-request";
 import { apiTokenRouter } from "./routers/api-token";
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
+import { backupPlanRouter, backupRunRouter, restoreRouter } from "./routers/backup";
 import { endpointRouter } from "./routers/endpoint";
 import { environmentRouter } from "./routers/environment";
 import { meshRouter } from "./routers/mesh";
@@ -33,6 +34,9 @@ export const appRouter = createTRPCRouter({
   changeRequest: changeRequestRouter,
   sqlReview: sqlReviewRouter,
   databaseRequest: databaseRequestRouter,
+  backupPlan: backupPlanRouter,
+  backupRun: backupRunRouter,
+  restore: restoreRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -53,13 +53,30 @@ export type RunDatabaseRequestPayload = z.infer<typeof RunDatabaseRequestPayload
 export const DropDecommissionedPayload = z.object({ requestId: z.string().min(1) });
 export type DropDecommissionedPayload = z.infer<typeof DropDecommissionedPayload>;
 
+/** A backup: a scheduled slot of a plan (the worker creates its run once) or a run created by "Run now". */
+export const RunBackupPayload = z.union([
+  z.object({ runId: z.string().min(1) }),
+  z.object({ planId: z.string().min(1) }),
+]);
+export type RunBackupPayload = z.infer<typeof RunBackupPayload>;
+
+export const DeleteBackupFilePayload = z.object({ runId: z.string().min(1) });
+export type DeleteBackupFilePayload = z.infer<typeof DeleteBackupFilePayload>;
+
+export const VerifyBackupPayload = z.object({ runId: z.string().min(1) });
+export type VerifyBackupPayload = z.infer<typeof VerifyBackupPayload>;
+
+export const RunRestorePayload = z.object({ restoreId: z.string().min(1) });
+export type RunRestorePayload = z.infer<typeof RunRestorePayload>;
+
 export const JOBS = {
   maintenance: {
     "prune-login-attempts": PruneLoginAttemptsPayload,
     "prune-agent-fetches": PruneAgentFetchesPayload,
     "maintain-sql-audit-partitions": MaintainSqlAuditPartitionsPayload,
   },
-  backup: {},
+  backup: { "run-backup": RunBackupPayload, "delete-backup-file": DeleteBackupFilePayload },
+  restore: { "verify-backup": VerifyBackupPayload, "run-restore": RunRestorePayload },
   "schema-change": {
     "run-checks": RunChecksPayload,
     "run-stage": RunStagePayload,

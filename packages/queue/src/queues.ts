@@ -1,5 +1,5 @@
 /** Every BullMQ queue dbmesh uses. Names contain no ':' (BullMQ forbids it). */
-export const QUEUE_NAMES = ["maintenance", "backup", "schema-change", "provision"] as const;
+export const QUEUE_NAMES = ["maintenance", "backup", "restore", "schema-change", "provision"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export const DEFAULT_QUEUE_PREFIX = "dbmesh";

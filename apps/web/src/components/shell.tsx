@@ -79,6 +79,10 @@ const NAV: NavGroup[] = [
     ],
   },
   {
+    title: "Backups",
+    items: [{ href: "/backups", label: "Backups", icon: DatabaseBackup }],
+  },
+  {
     title: "Audit",
     items: [
       { href: "/audit", label: "Console log", icon: ScrollText, show: (s) => s.can("audit.list") },

@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Boxes, Layers, RadioTower, Route, Server, ShieldCheck, type LucideIcon } from "lucide-react";
 import Link from "next/link";
 import { AGENT_REFRESH_MS, agentCounts } from "@/components/agent-bits";
+import { BackupAttention } from "@/components/backup-bits";
 import { ActionText, AuditActor, AuditObject } from "@/components/audit-bits";
 import { LoadingBlock, QueryError } from "@/components/loading";
 import { PageHeader, Section } from "@/components/page-header";
@@ -79,6 +80,8 @@ export function OverviewView() {
           ))}
         </ul>
       )}
+
+      <BackupAttention />
 
       {mayReadAudit && (
         <Section
