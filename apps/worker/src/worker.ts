@@ -16,6 +16,9 @@ import { runRestoreJob } from "./jobs/run-restore";
 import { verifyBackupJob } from "./jobs/verify-backup";
 import type { BackupDeps } from "@dbmesh/backup";
 import { backupUpkeep, backupWorkerOptions, checkEvictionPolicy, createBackupDeps, DEFAULT_BACKUP_SETTINGS, type BackupSettings } from "./backup/runtime";
+import { createFinalBackupHook } from "./backup/final-backup";
+import { decryptSecret } from "@dbmesh/api/secret-box";
+import { registerFinalBackupHook } from "@dbmesh/api/self-service";
 
 /** What the worker runs; a job reaches here only through defineJob, so name and queue match the catalog. */
 interface RegisteredJob {
@@ -154,6 +157,16 @@ export async function startWorkers(opts: StartWorkersOptions): Promise<RunningWo
     if (runsBackups) {
       await checkEvictionPolicy(producer, log);
       backupDeps = createBackupDeps(db, log, backupSettings, queueOf("restore"));
+    }
+    if (byQueue.has("provision")) {
+      // A decommission dumps the database into backup storage before it is dropped.
+      const secretKey = backupSettings.secretKey ?? settings.secretKey;
+      registerFinalBackupHook(
+        createFinalBackupHook(db, backupSettings, (box) => {
+          if (!secretKey) throw new Error("DBMESH_SECRET_KEY is not set: the worker cannot decrypt endpoint passwords (use the console's key)");
+          return decryptSecret(box, secretKey);
+        }),
+      );
     }
 
     for (const [queueName, defs] of byQueue) {

@@ -1,6 +1,7 @@
-// The seam between decommissioning and backups. The backups feature (another part of dbmesh) registers a
-// function that takes a final backup of a database and resolves when it is safely stored; until one is
-// registered, decommissioning records its "final-backup" step as skipped with "no backup plan feature".
+// The seam between decommissioning and backups. The worker registers a function (apps/worker
+// src/backup/final-backup.ts) that pg_dumps the database into backup storage and resolves once the file
+// is safely stored; a process that registers none (the console, which never runs provision jobs)
+// records the "final-backup" step as skipped with "no backup plan feature".
 
 export interface FinalBackupTarget {
   requestId: string;
@@ -13,7 +14,7 @@ export type FinalBackupHook = (target: FinalBackupTarget) => Promise<{ detail: s
 
 let hook: FinalBackupHook | null = null;
 
-/** Called once at worker start by the backups feature. */
+/** Called once at worker start. */
 export function registerFinalBackupHook(fn: FinalBackupHook | null): void {
   hook = fn;
 }

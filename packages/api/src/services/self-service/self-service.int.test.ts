@@ -1,4 +1,7 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { QUEUE_NAMES, queuePrefix } from "@dbmesh/queue";
 import { Queue } from "bullmq";
 import pg from "pg";
@@ -36,7 +39,9 @@ let worker: Proc;
 let agentPort: number;
 const envIds: Record<string, string> = {};
 const endpointIds: Record<string, string> = {};
-const workerEnv = () => ({ DATABASE_URL: h.tdb.url, REDIS_URL: h.env.REDIS_URL, DBMESH_QUEUE_PREFIX: PREFIX, DBMESH_SECRET_KEY: h.env.DBMESH_SECRET_KEY });
+// Final backups of decommissioned databases land under this run's own directory.
+const BACKUP_ROOT = mkdtempSync(join(tmpdir(), "dbmesh-sst-backups-"));
+const workerEnv = () => ({ DATABASE_URL: h.tdb.url, REDIS_URL: h.env.REDIS_URL, DBMESH_QUEUE_PREFIX: PREFIX, DBMESH_SECRET_KEY: h.env.DBMESH_SECRET_KEY, DBMESH_BACKUP_ROOT: BACKUP_ROOT });
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
@@ -97,6 +102,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
+  rmSync(BACKUP_ROOT, { recursive: true, force: true });
   await agent?.stop();
   agent?.cleanup();
   await api?.close();
@@ -314,10 +320,17 @@ describe("self-service database requests", () => {
     expect(await h.tdb.db.credential.findUnique({ where: { name: `${RUN}_clash_app` } })).not.toBeNull();
   }, 90_000);
 
-  it("decommissions: final-backup seam, credentials revoked, the database dropped after a grace period a DBA can cut short", async () => {
+  it("decommissions: a final pg_dump, credentials revoked, the database dropped after a grace period a DBA can cut short", async () => {
     const req = await dev.databaseRequest.submit({ kind: "DECOMMISSION", virtualDatabase: ORDERS, purpose: "orders moved elsewhere" });
     const scheduled = await waitForStatus(dev, req.id, "DECOMMISSION_SCHEDULED");
-    expect(scheduled.steps.find((s) => s.step === "final-backup")).toMatchObject({ status: "SKIPPED", detail: "no backup plan feature" });
+    const finalBackup = scheduled.steps.find((s) => s.step === "final-backup");
+    expect(finalBackup).toMatchObject({ status: "DONE" });
+    expect(finalBackup!.detail).toMatch(new RegExp(`^pg_dump -Fc of ${RUN}_orders to .*decommissioned/${RUN}_orders-${req.id}\\.dump: \\d+ bytes, sha256 [0-9a-f]{64}`));
+    // A real custom-format archive, with the table the developer made in it.
+    const dumpPath = join(BACKUP_ROOT, ".dbmesh/backups/decommissioned", `${RUN}_orders-${req.id}.dump`);
+    expect(readFileSync(dumpPath).subarray(0, 5).toString()).toBe("PGDMP");
+    const sha = finalBackup!.detail.match(/sha256 ([0-9a-f]{64})/)![1];
+    expect(createHash("sha256").update(readFileSync(dumpPath)).digest("hex")).toBe(sha);
     expect(scheduled.dropAfter!.getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
     expect(await countDatabases(`${RUN}_orders`)).toBe(1);
     const creds = await h.tdb.db.credential.findMany({ where: { grants: { some: { virtualDatabase: { name: ORDERS } } } } });

@@ -1,0 +1,28 @@
+// The decommission's last safety net: before a self-service database is dropped, pg_dump it into
+// backup storage (`decommissioned/<database>-<request>.dump`, under the default backup directory)
+// with the same code a plan's backup runs — checksum while writing, fsync, moved into place only after
+// pg_dump exits 0. A retried step (the worker died mid-dump) finds the committed file and keeps it.
+import type { FinalBackupHook } from "@dbmesh/api/self-service";
+import { dumpToStorage, endpointConnection, storageFor, type Decrypt } from "@dbmesh/backup";
+import type { Db } from "@dbmesh/db";
+import type { BackupSettings } from "./runtime";
+
+export const FINAL_BACKUP_STORAGE = { storageKind: "local", storagePath: ".dbmesh/backups" } as const;
+
+export function finalBackupKey(target: { backendDatabase: string; requestId: string }): string {
+  return `decommissioned/${target.backendDatabase}-${target.requestId}.dump`;
+}
+
+export function createFinalBackupHook(db: Db, settings: Pick<BackupSettings, "root" | "binDir">, decrypt: Decrypt): FinalBackupHook {
+  return async (target) => {
+    const storage = storageFor(FINAL_BACKUP_STORAGE, settings.root);
+    const key = finalBackupKey(target);
+    const existing = await storage.size(key);
+    if (existing !== null) return { detail: `kept the final backup taken by an earlier attempt: ${storage.location}/${key} (${existing} bytes)` };
+    await storage.removeTemps(key);
+    const { conn } = await endpointConnection(db, target.endpointId, decrypt, target.backendDatabase);
+    const dump = await dumpToStorage({ conn, storage, key, tempTag: `${process.pid}-${Date.now()}`, binDir: settings.binDir });
+    const tables = dump.manifest ? `, ${dump.manifest.tables.length} tables` : "";
+    return { detail: `pg_dump -Fc of ${target.backendDatabase} to ${storage.location}/${key}: ${dump.sizeBytes} bytes, sha256 ${dump.sha256}${tables}` };
+  };
+}
