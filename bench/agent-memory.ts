@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compile, TrafficStrategy } from "@dbmesh/mesh";
+import { compile, TrafficStrategy, VirtualDatabase } from "@dbmesh/mesh";
 import pg from "pg";
 import { scramVerifier } from "../packages/api/src/crypto/scram";
 
@@ -30,7 +30,7 @@ const config = compile({
     environments: [{ name: "bench", description: "", production: false }],
     endpoints: [{ name: "pg", environment: "bench", protocol: "POSTGRESQL", host: "127.0.0.1", port: 5432, database: "postgres", username: "postgres", role: "PRIMARY", weight: 1, labels: {} }],
     trafficStrategies: [TrafficStrategy.parse({ name: "mem", connectionPool: { mode: "transaction", maxSize: 10 } })],
-    virtualDatabases: [{ name: "mem", description: "", environment: "bench", trafficStrategy: "mem", backends: ["pg"], backendSelector: {} }],
+    virtualDatabases: [VirtualDatabase.parse({ name: "mem", environment: "bench", trafficStrategy: "mem", backends: ["pg"] })],
     accessRules: [],
   },
   credentials: [{ name: "mem_app", scramVerifier: scramVerifier(password, 4096), virtualDatabases: ["mem"] }],

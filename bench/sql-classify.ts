@@ -57,6 +57,64 @@ for (const [label, sql] of [
     `${label.padEnd(6)} (${sql.length} chars): hit ${hit.toFixed(1)} ns | decode ${decode.toFixed(1)} ns, decode + hit ${decodedHit.toFixed(1)} ns | miss ${(miss / 1000).toFixed(1)} µs`,
   );
 }
+// The issue's targets are per statement over a mix, as percentiles: uncached p99 ≤ 50 µs for statements
+// under 1 KB, a cache hit ≤ 2 µs. Each call is timed alone over a corpus of varied shapes.
+const CORPUS = [
+  SIMPLE,
+  JOIN,
+  "SELECT 1",
+  "select * from public.orders where id = 42 for update",
+  "INSERT INTO orders (customer_id, total, note) VALUES ($1, $2, 'rush') RETURNING id",
+  "UPDATE orders SET status = 'shipped', shipped_at = now() WHERE id = $1 AND status = 'paid'",
+  "DELETE FROM sessions WHERE expires_at < now() - interval '1 day'",
+  "WITH moved AS (DELETE FROM queue WHERE id IN (SELECT id FROM queue ORDER BY id LIMIT 10) RETURNING *) INSERT INTO done SELECT * FROM moved",
+  "SELECT c.name, sum(o.total) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.name HAVING sum(o.total) > 1000 ORDER BY 2 DESC",
+  "SELECT * FROM (SELECT id, row_number() OVER (PARTITION BY region ORDER BY created_at) rn FROM customers) s WHERE rn = 1",
+  "CREATE TABLE audit_copy AS SELECT * FROM audit WHERE created_at > now() - interval '7 days'",
+  "ALTER TABLE orders ADD COLUMN discount numeric(10,2) NOT NULL DEFAULT 0",
+  "CREATE INDEX CONCURRENTLY orders_created_idx ON orders (created_at)",
+  "DROP TABLE IF EXISTS tmp_import",
+  "TRUNCATE staging.events",
+  "BEGIN; UPDATE accounts SET balance = balance - 10 WHERE id = 1; UPDATE accounts SET balance = balance + 10 WHERE id = 2; COMMIT",
+  "SET search_path TO app, public",
+  "SELECT pg_read_file('/etc/passwd')",
+  "DO $$ BEGIN PERFORM pg_sleep(1); END $$",
+  "COPY orders TO STDOUT WITH (FORMAT csv)",
+  "MERGE INTO stock s USING incoming i ON s.sku = i.sku WHEN MATCHED THEN UPDATE SET qty = s.qty + i.qty WHEN NOT MATCHED THEN INSERT (sku, qty) VALUES (i.sku, i.qty)",
+  "EXPLAIN ANALYZE SELECT * FROM orders WHERE customer_id = 7",
+  "SELECT id INTO TEMP recent FROM orders WHERE created_at > now() - interval '1 hour'",
+  "/* app=checkout */ SELECT \"Order\".id FROM \"Sales\".\"Order\" WHERE \"Order\".\"Total\" > 10",
+  `SELECT ${Array.from({ length: 40 }, (_, i) => `t.col_${i}`).join(", ")} FROM wide_table t WHERE t.col_0 IN (${Array.from({ length: 40 }, (_, i) => `$${i + 1}`).join(", ")})`,
+].filter((q) => Buffer.byteLength(q) < 1024);
+
+function percentiles(samples: number[]): { p50: number; p99: number; max: number } {
+  samples.sort((a, b) => a - b);
+  return { p50: samples[Math.floor(samples.length * 0.5)]!, p99: samples[Math.floor(samples.length * 0.99)]!, max: samples[samples.length - 1]! };
+}
+const missSamples: number[] = [];
+const hitSamples: number[] = [];
+for (const q of CORPUS) cached.analyze(q);
+for (let pass = 0; pass < 300; pass++) {
+  for (const q of CORPUS) {
+    // A fresh string each time (as decoded from a message), so the miss path really parses.
+    const text = Buffer.from(q).toString("utf8");
+    let t0 = process.hrtime.bigint();
+    sink += uncached.analyze(text).statements;
+    missSamples.push(Number(process.hrtime.bigint() - t0));
+    t0 = process.hrtime.bigint();
+    sink += cached.analyze(text).statements;
+    hitSamples.push(Number(process.hrtime.bigint() - t0));
+  }
+}
+const miss = percentiles(missSamples);
+const hit = percentiles(hitSamples);
+console.log(
+  `mix of ${CORPUS.length} statements < 1 KB, each timed alone: miss p50 ${(miss.p50 / 1000).toFixed(1)} µs, p99 ${(miss.p99 / 1000).toFixed(1)} µs | hit p50 ${hit.p50} ns, p99 ${hit.p99} ns`,
+);
+result.mix_miss_p50_us = Math.round(miss.p50 / 100) / 10;
+result.mix_miss_p99_us = Math.round(miss.p99 / 100) / 10;
+result.mix_hit_p50_ns = hit.p50;
+result.mix_hit_p99_ns = hit.p99;
 result.miss_over_hit_simple = Math.round(result.miss_ns_simple! / result.hit_ns_simple!);
 result.miss_over_hit_join = Math.round(result.miss_ns_join! / result.hit_ns_join!);
 if (sink === -1) console.log(sink);
