@@ -46,13 +46,17 @@ class CachedSqlAnalyzer implements SqlAnalyzer {
 
   analyze(sql: string): StatementAnalysis {
     if (sql.length > this.maxCachedSqlLength) return this.analyzeUncached(sql).analysis;
-    const shape = literalShapeKey(sql, this.literalOffsets);
-    if (shape !== null) {
-      const hit = this.shapes.get(shape);
-      if (hit !== undefined) return hit;
-    }
+    // The exact text first: one hash and lookup, where the shape key is a scan that builds a string
+    // (measured ~1.8 µs for a 215-character join, against ~0.2 µs for the lookup). Texts without
+    // literals — every prepared statement — hit here; texts with literals are stored by shape only, so
+    // they pay this miss before their shape hit.
     const hit = this.cache.get(sql);
     if (hit !== undefined) return hit;
+    const shape = literalShapeKey(sql, this.literalOffsets);
+    if (shape !== null) {
+      const shapeHit = this.shapes.get(shape);
+      if (shapeHit !== undefined) return shapeHit;
+    }
     const { analysis, cacheable, tree } = this.analyzeUncached(sql);
     if (!cacheable) return analysis;
     // Texts stored by shape are not stored by text as well: one-off literals would only evict useful entries.
