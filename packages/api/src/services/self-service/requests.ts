@@ -174,7 +174,7 @@ export async function getRequest(ctx: Context, id: string) {
 export async function listPlacements(tx: Tx, environment: string) {
   const rows = await tx.databaseEndpoint.findMany({
     where: { environment: { name: environment }, role: "PRIMARY", protocol: "POSTGRESQL" },
-    select: { id: true, name: true, host: true, port: true, labels: true },
+    select: { id: true, name: true, host: true, port: true, database: true, labels: true },
     orderBy: { name: "asc" },
   });
   // Endpoints dbmesh registered for provisioned databases are not servers to place new ones on.
