@@ -124,6 +124,8 @@ test("a developer requests a database, a DBA approves it, psql works through the
   await devPage.getByLabel("Name").fill(VDB);
   await devPage.getByLabel("Environment").selectOption("staging");
   await expect(devPage.getByText("Requests in staging need 1 DBA approval.")).toBeVisible();
+  // Its own database (the other choice, a schema in a shared database, is covered by self-service-schema.int.test.ts).
+  await devPage.getByLabel("Where it lives").selectOption("DATABASE");
   await devPage.getByLabel("pgcrypto").check();
   await devPage.getByLabel("Purpose").fill("orders for the e2e shop");
   await devPage.getByLabel("Owning team or service").fill("e2e-shop");
@@ -154,6 +156,7 @@ test("a developer requests a database, a DBA approves it, psql works through the
 
   await dbaPage.reload();
   await expect(dbaPage.getByText("medium", { exact: true })).toBeVisible();
+  await expect(dbaPage.getByText("its own database", { exact: true })).toBeVisible();
   await dbaPage.getByLabel("Placement").selectOption({ label: `e2e-sst-staging-${SUFFIX} (127.0.0.1:5432)` });
   await dbaPage.getByLabel("Review comment").fill("placed on the staging server");
   await dbaPage.getByRole("button", { name: "Approve" }).click();

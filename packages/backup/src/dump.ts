@@ -24,6 +24,8 @@ export interface DumpOptions extends PgToolsOptions {
   signal?: AbortSignal;
   /** Capture the manifest (table row counts from the dump's own snapshot). Default true. */
   manifest?: boolean;
+  /** Dump only these schemas (pg_dump `--schema`); empty or absent: the whole database. */
+  schemas?: string[];
   log?: LogTail;
 }
 
@@ -78,7 +80,9 @@ export async function dumpToStorage(opts: DumpOptions): Promise<DumpResult> {
     if (!snapshot) throw new Error("could not export a snapshot");
 
     writer = await opts.storage.createWriter(opts.key, opts.tempTag);
-    const child = spawnTool("pg_dump", ["--format=custom", "--no-password", `--snapshot=${snapshot}`], opts.conn, {
+    // `--schema=` (pg_dump -n) takes a pattern: quoted, so the name is taken literally.
+    const only = (opts.schemas ?? []).map((s) => `--schema="${s.replace(/"/g, '""')}"`);
+    const child = spawnTool("pg_dump", ["--format=custom", "--no-password", `--snapshot=${snapshot}`, ...only], opts.conn, {
       ...opts,
       appName: "dbmesh-backup",
       log,

@@ -9,8 +9,9 @@ import type { BackupSettings } from "./runtime";
 
 export const FINAL_BACKUP_STORAGE = { storageKind: "local", storagePath: ".dbmesh/backups" } as const;
 
-export function finalBackupKey(target: { backendDatabase: string; requestId: string }): string {
-  return `decommissioned/${target.backendDatabase}-${target.requestId}.dump`;
+export function finalBackupKey(target: { backendDatabase: string; schema?: string | null; requestId: string }): string {
+  const what = target.schema ? `${target.backendDatabase}.${target.schema}` : target.backendDatabase;
+  return `decommissioned/${what}-${target.requestId}.dump`;
 }
 
 export function createFinalBackupHook(db: Db, settings: Pick<BackupSettings, "root" | "binDir">, decrypt: Decrypt): FinalBackupHook {
@@ -21,8 +22,11 @@ export function createFinalBackupHook(db: Db, settings: Pick<BackupSettings, "ro
     if (existing !== null) return { detail: `kept the final backup taken by an earlier attempt: ${storage.location}/${key} (${existing} bytes)` };
     await storage.removeTemps(key);
     const { conn } = await endpointConnection(db, target.endpointId, decrypt, target.backendDatabase);
-    const dump = await dumpToStorage({ conn, storage, key, tempTag: `${process.pid}-${Date.now()}`, binDir: settings.binDir });
+    // A schema in a shared database: only that schema (no manifest: its counts would cover the whole database).
+    const schemas = target.schema ? [target.schema] : [];
+    const dump = await dumpToStorage({ conn, storage, key, tempTag: `${process.pid}-${Date.now()}`, binDir: settings.binDir, schemas, manifest: schemas.length === 0 });
     const tables = dump.manifest ? `, ${dump.manifest.tables.length} tables` : "";
-    return { detail: `pg_dump -Fc of ${target.backendDatabase} to ${storage.location}/${key}: ${dump.sizeBytes} bytes, sha256 ${dump.sha256}${tables}` };
+    const what = target.schema ? `schema ${target.schema} of ${target.backendDatabase}` : target.backendDatabase;
+    return { detail: `pg_dump -Fc of ${what} to ${storage.location}/${key}: ${dump.sizeBytes} bytes, sha256 ${dump.sha256}${tables}` };
   };
 }

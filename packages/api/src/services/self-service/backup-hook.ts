@@ -8,6 +8,8 @@ export interface FinalBackupTarget {
   virtualDatabase: string;
   endpointId: string;
   backendDatabase: string;
+  /** A schema in a shared database: dump only this schema (`pg_dump -n`); null: the whole database. */
+  schema: string | null;
 }
 
 export type FinalBackupHook = (target: FinalBackupTarget) => Promise<{ detail: string }>;

@@ -123,6 +123,8 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
   const placement = await placementOf(db, req.endpointId);
   const marker = ownershipMarker(req.id);
   const ownerPassword = decryptSecret(ownerPasswordEnc, secretKey);
+  const schema = req.placement === "SCHEMA" ? req.backendSchema : null;
+  if (req.placement === "SCHEMA" && !schema) throw new Error(`request ${req.id} was approved without its schema name: retry it`);
 
   await runStep(deps, req.id, "owner-role", () =>
     withAdminClient(placement, secretKey, null, async (c) => {
@@ -147,6 +149,101 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
     }),
   );
 
+  if (schema) await makeSchema(deps, req, placement, { backendDatabase, ownerRole, schema });
+  else await makeDatabase(deps, req, placement, { backendDatabase, ownerRole });
+
+  await runStep(deps, req.id, "register", async () => {
+    const password = generatePassword();
+    const names = newDatabaseNames(req.virtualDatabase);
+    return mutate(systemCtx(db), { mesh: true }, async (tx, audit) => {
+      const clash = await tx.credential.findUnique({ where: { name: credentialName } });
+      if (clash?.description.includes(req.id)) return "already registered by an earlier attempt";
+      if (clash) throw new Error(`a credential named ${credentialName} already exists and was not issued for this request`);
+      if (await tx.virtualDatabase.findUnique({ where: { name: req.virtualDatabase } })) throw new Error(`a virtual database named ${req.virtualDatabase} was created meanwhile`);
+      const endpointId = newId("ep");
+      await tx.databaseEndpoint.create({
+        data: {
+          id: endpointId,
+          name: names.endpointName,
+          environmentId: req.environmentId,
+          host: placement.host,
+          port: placement.port,
+          // SCHEMA: the shared database; the role's search_path there is its schema.
+          database: backendDatabase,
+          username: ownerRole,
+          passwordEnc: encryptSecret(ownerPassword, secretKey),
+          role: "PRIMARY",
+          labels: { [SELF_SERVICE_LABEL]: req.id },
+        },
+      });
+      const vdbId = newId("vdb");
+      await tx.virtualDatabase.create({
+        data: {
+          id: vdbId,
+          name: req.virtualDatabase,
+          description: `${req.purpose} (team ${req.team}; self-service ${req.id})`.slice(0, 500),
+          environmentId: req.environmentId,
+          // null: the default traffic strategy.
+          trafficStrategyId: null,
+          // A schema shares its database: the agent allows only that schema's tables, besides the grants.
+          accessDefault: schema ? "deny" : "allow",
+          backends: { create: [{ endpointId }] },
+        },
+      });
+      await tx.accessRule.create({
+        data: {
+          id: newId("ar"),
+          name: `${req.virtualDatabase.slice(0, 50)}-owner-app`,
+          virtualDatabaseId: vdbId,
+          credential: credentialName,
+          operations: ["all"],
+          tables: [schema ? `${schema}.*` : "*"],
+          effect: "ALLOW",
+          description: schema
+            ? `the requester's application credential may do anything its backend role may in schema ${schema}`
+            : "the requester's application credential may do anything its backend role may",
+        },
+      });
+      const expiresAt = leaseEnd(req);
+      const cred = await tx.credential.create({
+        data: {
+          id: newId("cred"),
+          name: credentialName,
+          description: `issued by self-service request ${req.id}`,
+          scramVerifier: scramVerifier(password),
+          ownerUserId: req.requesterId,
+          expiresAt,
+          grants: { create: [{ virtualDatabaseId: vdbId }] },
+        },
+      });
+      await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: encryptSecret(password, secretKey) } });
+      await audit({ action: "databaseRequest.register", objectType: "virtual_database", objectId: vdbId, objectName: req.virtualDatabase, after: { request: req.id, endpoint: names.endpointName, backendDatabase, schema } });
+      await audit({ action: "credential.issue", objectType: "credential", objectId: cred.id, objectName: credentialName, after: { request: req.id, virtualDatabase: req.virtualDatabase, expiresAt } });
+      return `registered virtual database ${req.virtualDatabase} (endpoint ${names.endpointName}) and issued credential ${credentialName}`;
+    });
+  });
+
+  await runStep(deps, req.id, "lease", async () => {
+    const cred = await db.credential.findUniqueOrThrow({ where: { name: credentialName } });
+    if (!cred.expiresAt) return { skipped: "the credential has no lease" };
+    const until = cred.expiresAt.toISOString();
+    await withAdminClient(placement, secretKey, null, (c) => c.query(`ALTER ROLE ${ident(c, ownerRole)} VALID UNTIL ${literal(c, until)}`));
+    return `role ${ownerRole} valid until ${until}, as the credential's lease`;
+  });
+
+  // The owner password now lives (encrypted) on the registered endpoint only: the request's copy goes in
+  // the same transaction that marks it READY (a job never resumes a READY request, so it is not needed again).
+  await finish(deps, req.id, "READY", `virtual database ${req.virtualDatabase} is ready`, { ownerPasswordEnc: null });
+}
+
+interface Made {
+  backendDatabase: string;
+  ownerRole: string;
+}
+
+/** DATABASE placement: a database of its own, owned by the role. */
+async function makeDatabase(deps: ProvisionDeps, req: JobRequest, placement: AdminTarget & { name: string }, { backendDatabase, ownerRole }: Made) {
+  const { secretKey } = deps;
   await runStep(deps, req.id, "database", () =>
     withAdminClient(placement, secretKey, null, async (c) => {
       const { rows } = await c.query<{ owner: string }>("SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1", [backendDatabase]);
@@ -180,84 +277,46 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
       return `created ${req.extensions.join(", ")}`;
     });
   });
+}
 
-  await runStep(deps, req.id, "register", async () => {
-    const password = generatePassword();
-    const names = newDatabaseNames(req.virtualDatabase);
-    return mutate(systemCtx(db), { mesh: true }, async (tx, audit) => {
-      const clash = await tx.credential.findUnique({ where: { name: credentialName } });
-      if (clash?.description.includes(req.id)) return "already registered by an earlier attempt";
-      if (clash) throw new Error(`a credential named ${credentialName} already exists and was not issued for this request`);
-      if (await tx.virtualDatabase.findUnique({ where: { name: req.virtualDatabase } })) throw new Error(`a virtual database named ${req.virtualDatabase} was created meanwhile`);
-      const endpointId = newId("ep");
-      await tx.databaseEndpoint.create({
-        data: {
-          id: endpointId,
-          name: names.endpointName,
-          environmentId: req.environmentId,
-          host: placement.host,
-          port: placement.port,
-          database: backendDatabase,
-          username: ownerRole,
-          passwordEnc: encryptSecret(ownerPassword, secretKey),
-          role: "PRIMARY",
-          labels: { [SELF_SERVICE_LABEL]: req.id },
-        },
-      });
-      const vdbId = newId("vdb");
-      await tx.virtualDatabase.create({
-        data: {
-          id: vdbId,
-          name: req.virtualDatabase,
-          description: `${req.purpose} (team ${req.team}; self-service ${req.id})`.slice(0, 500),
-          environmentId: req.environmentId,
-          // null: the default traffic strategy.
-          trafficStrategyId: null,
-          backends: { create: [{ endpointId }] },
-        },
-      });
-      await tx.accessRule.create({
-        data: {
-          id: newId("ar"),
-          name: `${req.virtualDatabase.slice(0, 50)}-owner-app`,
-          virtualDatabaseId: vdbId,
-          credential: credentialName,
-          operations: ["all"],
-          tables: ["*"],
-          effect: "ALLOW",
-          description: "the requester's application credential may do anything its backend role may",
-        },
-      });
-      const expiresAt = leaseEnd(req);
-      const cred = await tx.credential.create({
-        data: {
-          id: newId("cred"),
-          name: credentialName,
-          description: `issued by self-service request ${req.id}`,
-          scramVerifier: scramVerifier(password),
-          ownerUserId: req.requesterId,
-          expiresAt,
-          grants: { create: [{ virtualDatabaseId: vdbId }] },
-        },
-      });
-      await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: encryptSecret(password, secretKey) } });
-      await audit({ action: "databaseRequest.register", objectType: "virtual_database", objectId: vdbId, objectName: req.virtualDatabase, after: { request: req.id, endpoint: names.endpointName, backendDatabase } });
-      await audit({ action: "credential.issue", objectType: "credential", objectId: cred.id, objectName: credentialName, after: { request: req.id, virtualDatabase: req.virtualDatabase, expiresAt } });
-      return `registered virtual database ${req.virtualDatabase} (endpoint ${names.endpointName}) and issued credential ${credentialName}`;
+/**
+ * SCHEMA placement: a schema owned by the role in a shared database that dbmesh neither made nor ever drops.
+ * The role may connect to that database and create only in its own schema (its search_path there).
+ */
+async function makeSchema(deps: ProvisionDeps, req: JobRequest, placement: AdminTarget & { name: string }, { backendDatabase, ownerRole, schema }: Made & { schema: string }) {
+  const { secretKey } = deps;
+  await runStep(deps, req.id, "schema", () =>
+    withAdminClient(placement, secretKey, backendDatabase, async (c) => {
+      const { rows } = await c.query<{ owner: string }>("SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = $1", [schema]);
+      if (rows[0]) {
+        if (rows[0].owner !== ownerRole) throw new Error(`schema ${schema} already exists in ${backendDatabase} on ${placement.name} and is not owned by ${ownerRole}`);
+        return `schema ${schema} was already there (made by this request)`;
+      }
+      await c.query(`CREATE SCHEMA ${ident(c, schema)} AUTHORIZATION ${ident(c, ownerRole)}`);
+      return `created schema ${schema} in shared database ${backendDatabase} on ${placement.name}`;
+    }),
+  );
+
+  await runStep(deps, req.id, "schema-grants", () =>
+    withAdminClient(placement, secretKey, backendDatabase, async (c) => {
+      const d = ident(c, backendDatabase);
+      const r = ident(c, ownerRole);
+      // All idempotent: the shared database's own PUBLIC privileges are the DBA's, left as they are.
+      await c.query(`GRANT CONNECT ON DATABASE ${d} TO ${r}`);
+      await c.query(`REVOKE CREATE ON SCHEMA public FROM ${r}`);
+      await c.query(`ALTER ROLE ${r} IN DATABASE ${d} SET search_path = ${ident(c, schema)}`);
+      return `${ownerRole} may connect to ${backendDatabase}, not create in its public schema; its search_path there is ${schema}`;
+    }),
+  );
+
+  await runStep(deps, req.id, "extensions", async () => {
+    if (req.extensions.length === 0) return { skipped: "no extensions requested" };
+    return withAdminClient(placement, secretKey, backendDatabase, async (c) => {
+      // An extension already in the shared database (another schema) is left where it is.
+      for (const ext of req.extensions) await c.query(`CREATE EXTENSION IF NOT EXISTS ${ident(c, ext)} SCHEMA ${ident(c, schema)}`);
+      return `created ${req.extensions.join(", ")} (in schema ${schema} where not already in the database)`;
     });
   });
-
-  await runStep(deps, req.id, "lease", async () => {
-    const cred = await db.credential.findUniqueOrThrow({ where: { name: credentialName } });
-    if (!cred.expiresAt) return { skipped: "the credential has no lease" };
-    const until = cred.expiresAt.toISOString();
-    await withAdminClient(placement, secretKey, null, (c) => c.query(`ALTER ROLE ${ident(c, ownerRole)} VALID UNTIL ${literal(c, until)}`));
-    return `role ${ownerRole} valid until ${until}, as the credential's lease`;
-  });
-
-  // The owner password now lives (encrypted) on the registered endpoint only: the request's copy goes in
-  // the same transaction that marks it READY (a job never resumes a READY request, so it is not needed again).
-  await finish(deps, req.id, "READY", `virtual database ${req.virtualDatabase} is ready`, { ownerPasswordEnc: null });
 }
 
 async function finish(
@@ -332,15 +391,26 @@ async function decommission(deps: ProvisionDeps, req: JobRequest): Promise<void>
   await runStep(deps, req.id, "resolve", async () => {
     const origin = await originOf(db, req.virtualDatabase);
     if (!origin?.backendDatabase || !origin.ownerRole) throw new Error(`"${req.virtualDatabase}" was not provisioned by self-service`);
-    await db.databaseRequest.update({ where: { id: req.id }, data: { endpointId: origin.endpointId, backendDatabase: origin.backendDatabase, ownerRole: origin.ownerRole } });
-    return `database ${origin.backendDatabase} and role ${origin.ownerRole}, made by ${origin.id}`;
+    await db.databaseRequest.update({
+      where: { id: req.id },
+      data: { endpointId: origin.endpointId, backendDatabase: origin.backendDatabase, ownerRole: origin.ownerRole, placement: origin.placement, backendSchema: origin.backendSchema },
+    });
+    const what = origin.placement === "SCHEMA" ? `schema ${origin.backendSchema} in shared database ${origin.backendDatabase}` : `database ${origin.backendDatabase}`;
+    return `${what} and role ${origin.ownerRole}, made by ${origin.id}`;
   });
   const resolved = await db.databaseRequest.findUniqueOrThrow({ where: { id: req.id } });
 
   await runStep(deps, req.id, "final-backup", async () => {
     const hook = finalBackupHook();
     if (hook === null) return { skipped: "no backup plan feature" };
-    const result = await hook({ requestId: req.id, virtualDatabase: req.virtualDatabase, endpointId: resolved.endpointId!, backendDatabase: resolved.backendDatabase! });
+    const result = await hook({
+      requestId: req.id,
+      virtualDatabase: req.virtualDatabase,
+      endpointId: resolved.endpointId!,
+      backendDatabase: resolved.backendDatabase!,
+      // A schema in a shared database: only that schema is dumped.
+      schema: resolved.placement === "SCHEMA" ? resolved.backendSchema : null,
+    });
     return result.detail;
   });
 
@@ -375,20 +445,43 @@ export async function dropDecommissioned(deps: ProvisionDeps, requestId: string)
   }
   const placement = await placementOf(db, req.endpointId);
   await removeFromMesh(deps, requestId, req.virtualDatabase);
-  await runStep(deps, requestId, "drop-database", () =>
-    withAdminClient(placement, secretKey, null, async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${ident(c, req.backendDatabase!)} WITH (FORCE)`);
-      return `dropped database ${req.backendDatabase}`;
-    }),
-  );
-  await runStep(deps, requestId, "drop-role", () =>
-    withAdminClient(placement, secretKey, null, async (c) => {
-      await c.query(`DROP ROLE IF EXISTS ${ident(c, req.ownerRole!)}`);
-      return `dropped role ${req.ownerRole}`;
-    }),
-  );
+  const schema = req.placement === "SCHEMA" ? req.backendSchema : null;
+  if (schema) {
+    // The shared database stays: only the schema, and what the role holds in that database, go.
+    await runStep(deps, requestId, "drop-schema", () =>
+      withAdminClient(placement, secretKey, req.backendDatabase, async (c) => {
+        await c.query(`DROP SCHEMA IF EXISTS ${ident(c, schema)} CASCADE`);
+        return `dropped schema ${schema} from shared database ${req.backendDatabase}`;
+      }),
+    );
+  } else {
+    await runStep(deps, requestId, "drop-database", () =>
+      withAdminClient(placement, secretKey, null, async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${ident(c, req.backendDatabase!)} WITH (FORCE)`);
+        return `dropped database ${req.backendDatabase}`;
+      }),
+    );
+  }
+  await runStep(deps, requestId, "drop-role", () => dropOwnerRole(deps, placement, req.ownerRole!, schema ? req.backendDatabase : null));
   await db.databaseRequest.updateMany({ where: { kind: "NEW_DATABASE", virtualDatabase: req.virtualDatabase, status: "READY" }, data: { status: "DECOMMISSIONED" } });
-  await finish(deps, requestId, "DECOMMISSIONED", `database ${req.backendDatabase} dropped`);
+  await finish(deps, requestId, "DECOMMISSIONED", schema ? `schema ${schema} dropped from ${req.backendDatabase}` : `database ${req.backendDatabase} dropped`);
+}
+
+/**
+ * Drops an owner role. In a shared database it still holds CONNECT and a search_path setting (and owns
+ * anything left there): DROP OWNED BY in that database removes those first, or DROP ROLE would refuse.
+ */
+async function dropOwnerRole(deps: ProvisionDeps, placement: AdminTarget, role: string, sharedDatabase: string | null): Promise<string> {
+  const exists = await withAdminClient(placement, deps.secretKey, null, async (c) => (await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role])).rowCount === 1);
+  if (!exists) return `role ${role} was already gone`;
+  if (sharedDatabase) {
+    await withAdminClient(placement, deps.secretKey, sharedDatabase, async (c) => {
+      await c.query(`DROP OWNED BY ${ident(c, role)}`);
+      await c.query(`ALTER ROLE ${ident(c, role)} IN DATABASE ${ident(c, sharedDatabase)} RESET ALL`);
+    });
+  }
+  await withAdminClient(placement, deps.secretKey, null, (c) => c.query(`DROP ROLE IF EXISTS ${ident(c, role)}`));
+  return `dropped role ${role}`;
 }
 
 async function removeFromMesh(deps: ProvisionDeps, requestId: string, vdbName: string) {
@@ -415,7 +508,7 @@ export async function cleanUpFailed(deps: ProvisionDeps, requestId: string): Pro
   const { db, secretKey } = deps;
   const req = await db.databaseRequest.findUnique({ where: { id: requestId } });
   if (!req || req.kind !== "NEW_DATABASE" || !req.backendDatabase || !req.ownerRole) return;
-  await db.provisionStep.deleteMany({ where: { requestId, step: { in: ["cleanup-mesh", "cleanup-database", "cleanup-role"] } } });
+  await db.provisionStep.deleteMany({ where: { requestId, step: { in: ["cleanup-mesh", "cleanup-database", "cleanup-schema", "cleanup-role"] } } });
   await runStep(deps, requestId, "cleanup-mesh", () =>
     mutate(systemCtx(db), { mesh: true }, async (tx, audit) => {
       const vdb = await tx.virtualDatabase.findUnique({ where: { name: req.virtualDatabase }, include: { backends: { include: { endpoint: true } } } });
@@ -432,7 +525,26 @@ export async function cleanUpFailed(deps: ProvisionDeps, requestId: string): Pro
     }),
   );
   const placement = await placementOf(db, req.endpointId);
-  await runStep(deps, requestId, "cleanup-database", () =>
+  const schema = req.placement === "SCHEMA" ? req.backendSchema : null;
+  if (schema) {
+    // Never the shared database: only the schema this request made (owned by its role).
+    await runStep(deps, requestId, "cleanup-schema", async () => {
+      const found = await withAdminClient(placement, secretKey, req.backendDatabase, async (c) => {
+        const { rows } = await c.query<{ owner: string }>("SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = $1", [schema]);
+        if (!rows[0]) return "none";
+        if (rows[0].owner !== req.ownerRole) return "not ours";
+        await c.query(`DROP SCHEMA ${ident(c, schema)} CASCADE`);
+        return "dropped";
+      }).catch((err: unknown) => {
+        // The shared database itself is missing (a DBA's typo): there is no schema to remove.
+        if (err instanceof Error && /does not exist/.test(err.message)) return "none";
+        throw err;
+      });
+      if (found === "none") return { skipped: "no schema was created" };
+      if (found === "not ours") return { skipped: `schema ${schema} is not ours: left alone` };
+      return `dropped schema ${schema} from shared database ${req.backendDatabase}`;
+    });
+  } else await runStep(deps, requestId, "cleanup-database", () =>
     withAdminClient(placement, secretKey, null, async (c) => {
       const { rows } = await c.query<{ owner: string }>("SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1", [req.backendDatabase]);
       if (!rows[0]) return { skipped: "no database was created" };
@@ -446,6 +558,12 @@ export async function cleanUpFailed(deps: ProvisionDeps, requestId: string): Pro
       const { rows } = await c.query<{ marker: string | null }>("SELECT shobj_description(oid, 'pg_authid') AS marker FROM pg_roles WHERE rolname = $1", [req.ownerRole]);
       if (!rows[0]) return { skipped: "no role was created" };
       if (rows[0].marker !== ownershipMarker(requestId)) return { skipped: `role ${req.ownerRole} is not ours: left alone` };
+      if (schema) return dropOwnerRole(deps, placement, req.ownerRole!, req.backendDatabase).catch(async (err: unknown) => {
+        // No shared database to hold its privileges: a plain DROP ROLE does.
+        if (!(err instanceof Error && /does not exist/.test(err.message))) throw err;
+        await c.query(`DROP ROLE ${ident(c, req.ownerRole!)}`);
+        return `dropped role ${req.ownerRole}`;
+      });
       await c.query(`DROP ROLE ${ident(c, req.ownerRole!)}`);
       return `dropped role ${req.ownerRole}`;
     }),

@@ -28,6 +28,8 @@ export const NewDatabaseRequestInput = z.object({
   team: Team,
   sizeClass: z.enum(SIZE_CLASSES).default("small"),
   extensions: z.array(z.enum(ALLOWED_EXTENSIONS, { error: `extensions must be among: ${ALLOWED_EXTENSIONS.join(", ")}` })).max(12).default([]),
+  /** DATABASE: a database of its own; SCHEMA: a schema in a shared database the DBA picks at approval. */
+  placement: z.enum(["DATABASE", "SCHEMA"], { error: "choose its own database or a schema in a shared database" }).default("DATABASE"),
 });
 
 export const AccessRequestInput = z.object({
@@ -50,7 +52,14 @@ export const DatabaseRequestInput = z.discriminatedUnion("kind", [NewDatabaseReq
 export type DatabaseRequestInput = z.input<typeof DatabaseRequestInput>;
 
 export const ReviewInput = z.object({ id: z.string().min(1), comment: z.string().trim().max(2000).default("") });
-export const ApproveInput = ReviewInput.extend({ endpointId: z.string().min(1).optional() });
+/** A database name on the placement server (SCHEMA placement); plain identifiers only, quoted when used. */
+const SharedDatabase = z
+  .string()
+  .trim()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z_][A-Za-z0-9_$-]*$/, "a database name is letters, digits, _, $ and -, starting with a letter or _");
+export const ApproveInput = ReviewInput.extend({ endpointId: z.string().min(1).optional(), sharedDatabase: SharedDatabase.optional() });
 export const RequiredCommentInput = z.object({ id: z.string().min(1), comment: z.string().trim().min(1, "write what should change and why").max(2000) });
 export const ResubmitInput = z.object({
   id: z.string().min(1),
@@ -58,6 +67,7 @@ export const ResubmitInput = z.object({
   team: Team.optional(),
   sizeClass: z.enum(SIZE_CLASSES).optional(),
   extensions: z.array(z.enum(ALLOWED_EXTENSIONS)).max(12).optional(),
+  placement: z.enum(["DATABASE", "SCHEMA"]).optional(),
   accessMode: z.enum(["READ_ONLY", "READ_WRITE"]).optional(),
   tables: z.array(TablePattern).max(50).optional(),
   comment: z.string().trim().max(2000).default(""),
@@ -104,6 +114,10 @@ async function toView(tx: Tx, row: RequestRow) {
     extensions: row.extensions,
     accessMode: row.accessMode,
     tables: row.tables,
+    placement: row.placement,
+    /** Where it lives once approved: the database (the shared one, for a schema) and the schema. */
+    backendDatabase: row.backendDatabase,
+    backendSchema: row.backendSchema,
     requester: row.requester,
     endpoint,
     approvals: row.approvals.map((a) => ({ email: a.user.email, at: a.createdAt })),
@@ -160,7 +174,7 @@ export async function getRequest(ctx: Context, id: string) {
 export async function listPlacements(tx: Tx, environment: string) {
   const rows = await tx.databaseEndpoint.findMany({
     where: { environment: { name: environment }, role: "PRIMARY", protocol: "POSTGRESQL" },
-    select: { id: true, name: true, host: true, port: true, labels: true },
+    select: { id: true, name: true, host: true, port: true, database: true, labels: true },
     orderBy: { name: "asc" },
   });
   // Endpoints dbmesh registered for provisioned databases are not servers to place new ones on.
@@ -178,9 +192,15 @@ async function markApproved(ctx: Pick<Context, "env">, tx: Tx, row: RequestRow, 
     const placement = endpointId ?? row.endpointId ?? (await listPlacements(tx, row.environment.name))[0]?.id;
     if (!placement) throw new AppError("PRECONDITION_FAILED", `environment ${row.environment.name} has no primary PostgreSQL endpoint to place the database on: register one first`);
     const names = newDatabaseNames(row.virtualDatabase);
+    let backendDatabase = names.backendDatabase;
+    if (row.placement === "SCHEMA") {
+      // The DBA's pick (stored at approval), else the placement endpoint's own database: never created nor dropped here.
+      backendDatabase = row.backendDatabase ?? (await tx.databaseEndpoint.findUniqueOrThrow({ where: { id: placement } })).database;
+      data.backendSchema = names.backendDatabase;
+    }
     Object.assign(data, {
       endpointId: placement,
-      backendDatabase: names.backendDatabase,
+      backendDatabase,
       ownerRole: names.ownerRole,
       credentialName: names.credentialName,
       ownerPasswordEnc: encryptSecret(generatePassword(), ctx.env.DBMESH_SECRET_KEY),
@@ -238,6 +258,7 @@ export async function submitRequest(ctx: Context, raw: DatabaseRequestInput) {
         team: "team" in input ? input.team : "",
         sizeClass: input.kind === "NEW_DATABASE" ? input.sizeClass : "small",
         extensions: input.kind === "NEW_DATABASE" ? input.extensions : [],
+        placement: input.kind === "NEW_DATABASE" ? input.placement : "DATABASE",
         accessMode: input.kind === "ACCESS" ? input.accessMode : null,
         tables: input.kind === "ACCESS" ? input.tables : [],
         requesterId: actor.userId,
@@ -276,6 +297,11 @@ export async function approveRequest(ctx: Context, input: z.infer<typeof Approve
       if (!ok) throw new AppError("BAD_REQUEST", `endpoint ${input.endpointId} is not a primary PostgreSQL server in ${row.environment.name}`, { field: "endpointId" });
       await tx.databaseRequest.update({ where: { id: row.id }, data: { endpointId: input.endpointId } });
     }
+    if (input.sharedDatabase !== undefined) {
+      if (row.kind !== "NEW_DATABASE" || row.placement !== "SCHEMA") throw new AppError("BAD_REQUEST", "only a schema in a shared database needs a shared database", { field: "sharedDatabase" });
+      // Kept on the request; markApproved keeps it (the provisioning job checks it exists on the server).
+      await tx.databaseRequest.update({ where: { id: row.id }, data: { backendDatabase: input.sharedDatabase } });
+    }
     await tx.databaseRequestApproval.create({ data: { requestId: row.id, userId: actor.userId } });
     await addEvent(tx, row.id, "approved", actor, input.comment);
     const count = row.approvals.length + 1;
@@ -287,7 +313,7 @@ export async function approveRequest(ctx: Context, input: z.infer<typeof Approve
       objectType: "database_request",
       objectId: row.id,
       objectName: row.virtualDatabase,
-      after: { approvals: count, required, endpointId: input.endpointId ?? row.endpointId, comment: input.comment },
+      after: { approvals: count, required, endpointId: input.endpointId ?? row.endpointId, sharedDatabase: input.sharedDatabase, comment: input.comment },
     });
     return { complete, count, required };
   });

@@ -108,6 +108,16 @@ function Summary({ r }: { r: Request }) {
   ];
   if (r.kind === "NEW_DATABASE") {
     rows.push(["Size", r.sizeClass], ["Extensions", r.extensions.length ? r.extensions.join(", ") : "none"], ["Placement", r.endpoint?.name ?? "chosen at approval"]);
+    rows.push([
+      "Lives in",
+      r.placement === "SCHEMA"
+        ? r.backendSchema
+          ? `schema ${r.backendSchema} in shared database ${r.backendDatabase}`
+          : `a schema in a shared database (${r.backendDatabase ? `${r.backendDatabase}, ` : ""}chosen at approval)`
+        : r.backendDatabase
+          ? `its own database, ${r.backendDatabase}`
+          : "its own database",
+    ]);
   }
   if (r.kind === "ACCESS") rows.push(["Access", r.accessMode === "READ_ONLY" ? "read-only" : "read-write"], ["Tables", r.tables.length ? r.tables.join(", ") : "every table"]);
   if (r.dropAfter) rows.push(["Dropped after", <Time key="d" value={r.dropAfter} />]);
@@ -141,6 +151,8 @@ function ReviewPanel({ r, mine }: { r: Request; mine: boolean }) {
   const { me } = useSession();
   const commentId = useId();
   const placementId = useId();
+  const sharedId = useId();
+  const [sharedDatabase, setSharedDatabase] = useState("");
   const [comment, setComment] = useState("");
   const placements = useQuery({ ...trpc.databaseRequest.placements.queryOptions({ environment: r.environment }), enabled: r.kind === "NEW_DATABASE" });
   const [endpointId, setEndpointId] = useState("");
@@ -151,6 +163,10 @@ function ReviewPanel({ r, mine }: { r: Request; mine: boolean }) {
   const [blockers, setBlockers] = useState<string[]>([]);
   const chosen = endpointId || r.endpoint?.id || placements.data?.[0]?.id || "";
   const alreadyApproved = r.approvals.some((a) => a.email === me.email);
+  const schema = r.kind === "NEW_DATABASE" && r.placement === "SCHEMA";
+  // The schema's database: the DBA's pick, else the chosen endpoint's own database (what the server defaults to).
+  const endpointDatabase = placements.data?.find((p) => p.id === chosen)?.database ?? "";
+  const shared = sharedDatabase.trim() || r.backendDatabase || endpointDatabase;
 
   const onApprove = () => {
     // Say every reason the button cannot work instead of greying it out.
@@ -158,9 +174,11 @@ function ReviewPanel({ r, mine }: { r: Request; mine: boolean }) {
     if (mine) b.push("this is your own request: another DBA must review it");
     if (alreadyApproved) b.push("you have already approved it: it needs another DBA");
     if (r.kind === "NEW_DATABASE" && !chosen) b.push(`environment ${r.environment} has no primary PostgreSQL endpoint to place it on`);
+    if (schema && !/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(shared)) b.push("the shared database name is letters, digits, _, $ and -, starting with a letter or _");
     setBlockers(b);
     if (b.length) return;
-    void run(() => approve.mutateAsync({ id: r.id, comment, ...(r.kind === "NEW_DATABASE" ? { endpointId: chosen } : {}) }), "Approved.");
+    const placement = r.kind === "NEW_DATABASE" ? { endpointId: chosen, ...(schema ? { sharedDatabase: shared } : {}) } : {};
+    void run(() => approve.mutateAsync({ id: r.id, comment, ...placement }), "Approved.");
   };
   const needsComment = (what: string) => {
     if (!comment.trim()) {
@@ -186,6 +204,15 @@ function ReviewPanel({ r, mine }: { r: Request; mine: boolean }) {
                 </option>
               ))}
             </select>
+          </div>
+        )}
+        {schema && (
+          <div className="sm:w-80">
+            <label htmlFor={sharedId} className="mb-1 block text-sm font-medium text-slate-800">
+              Shared database
+            </label>
+            <input id={sharedId} className={inputClass} value={sharedDatabase} placeholder={r.backendDatabase || endpointDatabase} onChange={(e) => setSharedDatabase(e.target.value)} />
+            <p className="mt-1 text-xs text-slate-500">An existing database on that server: the schema is made in it. Empty: {r.backendDatabase || endpointDatabase || "the endpoint's own database"}.</p>
           </div>
         )}
         <CommentBox id={commentId} value={comment} onChange={setComment} label="Review comment" />

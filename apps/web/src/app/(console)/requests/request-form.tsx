@@ -26,6 +26,7 @@ const RequestFormSchema = z
     purpose: z.string().trim().min(1, "say what the database is for").max(1000),
     team: z.string().trim().min(1, "name the owning team or service").max(100),
     sizeClass: z.enum(["small", "medium", "large"]),
+    placement: z.enum(["DATABASE", "SCHEMA"], { error: "choose its own database or a schema in a shared database" }),
     extensions: z.array(z.string()),
     accessMode: z.enum(["READ_ONLY", "READ_WRITE"]),
     tables: z.string().max(2000),
@@ -41,7 +42,7 @@ const RequestFormSchema = z
   });
 type FormIn = z.input<typeof RequestFormSchema>;
 type FormOut = z.output<typeof RequestFormSchema>;
-const FIELDS = ["newName", "existing", "environment", "purpose", "team", "sizeClass", "extensions", "accessMode", "tables"];
+const FIELDS = ["newName", "existing", "environment", "purpose", "team", "sizeClass", "placement", "extensions", "accessMode", "tables"];
 
 export function RequestForm() {
   const trpc = useTRPC();
@@ -72,7 +73,7 @@ function RequestFormView({ environments, vdbs, extensions, approvals }: { enviro
   const [formError, setFormError] = useState<string | null>(null);
   const form = useForm<FormIn, unknown, FormOut>({
     resolver: zodResolver(RequestFormSchema),
-    defaultValues: { kind: "NEW_DATABASE", newName: "", existing: "", environment: "", purpose: "", team: "", sizeClass: "small", extensions: [], accessMode: "READ_ONLY", tables: "" },
+    defaultValues: { kind: "NEW_DATABASE", newName: "", existing: "", environment: "", purpose: "", team: "", sizeClass: "small", placement: "DATABASE", extensions: [], accessMode: "READ_ONLY", tables: "" },
   });
   const submit = useMutation(trpc.databaseRequest.submit.mutationOptions());
   const kind = form.watch("kind");
@@ -82,7 +83,7 @@ function RequestFormView({ environments, vdbs, extensions, approvals }: { enviro
     setFormError(null);
     const payload =
       v.kind === "NEW_DATABASE"
-        ? { kind: v.kind, virtualDatabase: v.newName, environment: v.environment, purpose: v.purpose, team: v.team, sizeClass: v.sizeClass, extensions: v.extensions as never[] }
+        ? { kind: v.kind, virtualDatabase: v.newName, environment: v.environment, purpose: v.purpose, team: v.team, sizeClass: v.sizeClass, placement: v.placement, extensions: v.extensions as never[] }
         : {
             kind: v.kind,
             virtualDatabase: v.existing,
@@ -137,6 +138,15 @@ function RequestFormView({ environments, vdbs, extensions, approvals }: { enviro
                         : `Requests in ${env} need ${approvals[env]} DBA approval${approvals[env] === 1 ? "" : "s"}.`
                       : undefined
                   }
+                />
+                <SelectField
+                  name="placement"
+                  label="Where it lives"
+                  options={[
+                    { value: "DATABASE", label: "its own database" },
+                    { value: "SCHEMA", label: "a schema in a shared database" },
+                  ]}
+                  hint="A schema is lighter: your role owns only that schema in a database the DBA picks, and cannot create anywhere else there."
                 />
                 <SelectField
                   name="sizeClass"

@@ -49,7 +49,11 @@ export function RequestList() {
           </Link>
         ),
       },
-      { id: "kind", header: "Kind", accessorFn: (r) => KIND_LABEL[r.kind] ?? r.kind },
+      {
+        id: "kind",
+        header: "Kind",
+        accessorFn: (r) => `${KIND_LABEL[r.kind] ?? r.kind}${r.kind === "NEW_DATABASE" && r.placement === "SCHEMA" ? " (schema in a shared database)" : ""}`,
+      },
       { id: "environment", header: "Environment", accessorFn: (r) => r.environment },
       { id: "status", header: "Status", accessorFn: (r) => r.status, cell: ({ row }) => <RequestStatus status={row.original.status} /> },
       {
