@@ -5,6 +5,12 @@ import { buildConfig } from "../testing/config-builder";
 import { adminQuery, createScratchDatabase } from "../testing/postgres";
 import { connectClient, startTestAgent } from "../testing/test-agent";
 
+/** An unnamed Parse/Bind/Execute without parameters (pg's `queryMode`, missing from @types/pg). */
+function extended(text: string): pg.QueryConfig {
+  return { text, queryMode: "extended" } as pg.QueryConfig;
+}
+
+
 // Circuit breaks end to end, with the real `pg` driver through the agent to a real PostgreSQL: regexes read the
 // normalized text of each statement (comments, spacing, case and quoting do not walk around them), statement
 // kinds and tables are judged per statement, prepared statements at Parse, and an unqualified name is resolved
@@ -128,7 +134,7 @@ describe("circuit breaks on the wire", () => {
     const c = await connectClient(agent, login);
     try {
       expect(await outcome(c, () => c.query({ name: "dropper", text: "/* x */ DROP  TABLE t" }))).toBe("no-drop");
-      expect(await outcome(c, () => c.query({ text: "-- hi\ndrop table t", queryMode: "extended" }))).toBe("no-drop");
+      expect(await outcome(c, () => c.query(extended("-- hi\ndrop table t")))).toBe("no-drop");
       expect(await outcome(c, () => c.query("DELETE FROM finance.ledger WHERE id = $1", [1]))).toBe("frozen-ledger");
       expect(await outcome(c, () => c.query({ name: "peek", text: "SELECT * FROM secrets WHERE k = $1", values: ["x"] }))).toBe("no-secrets");
       expect(await outcome(c, () => c.query("SELECT count(*)::int AS n FROM finance.ledger WHERE id > $1", [0]))).toBeNull();

@@ -5,6 +5,12 @@ import { buildConfig } from "../testing/config-builder";
 import { adminQuery, createScratchDatabase } from "../testing/postgres";
 import { connectClient, startTestAgent } from "../testing/test-agent";
 
+/** An unnamed Parse/Bind/Execute without parameters (pg's `queryMode`, missing from @types/pg). */
+function extended(text: string): pg.QueryConfig {
+  return { text, queryMode: "extended" } as pg.QueryConfig;
+}
+
+
 // Circuit breaks and concurrency controls, enforced on the wire; a refused statement never breaks the session.
 
 const DB = "agent_rules_it";
@@ -64,7 +70,7 @@ for (const [label, login] of [
       const c = await connectClient(agent, login);
       try {
         // An unnamed Parse, judged on its normalized text (the comment does not hide the DROP).
-        await expect(c.query({ text: "/* x */ DROP  TABLE t", queryMode: "extended" })).rejects.toMatchObject({ code: "42501" });
+        await expect(c.query(extended("/* x */ DROP  TABLE t"))).rejects.toMatchObject({ code: "42501" });
         await expect(c.query({ name: "dropper", text: "drop table t", values: [] })).rejects.toMatchObject({ code: "42501" });
         expect((await c.query("select $1::int as n", [7])).rows[0].n).toBe(7);
       } finally {
