@@ -154,6 +154,12 @@ describe("circuit breaks on the wire", () => {
       expect(await outcome(c, () => c.query("DELETE FROM ledger"))).toBe("frozen-ledger");
       expect(await outcome(c, () => c.query("UPDATE ledger SET amount = $1", [0]))).toBe("frozen-ledger");
       expect(await outcome(c, () => c.query({ name: "wipe", text: "delete from ledger where id = $1", values: [1] }))).toBe("frozen-ledger");
+      // RESET below; first a statement prepared on the default path is judged again at Bind on the new path.
+      await c.query("RESET search_path");
+      const prepared = { name: "wipe-one", text: "DELETE FROM ledger WHERE id = $1", values: [999] };
+      expect(await outcome(c, () => c.query(prepared))).toBeNull();
+      await c.query("SET search_path = finance, public");
+      expect(await outcome(c, () => c.query(prepared))).toBe("frozen-ledger");
       // Back on the default path, once PostgreSQL confirmed it, public.ledger is writable again.
       await c.query("RESET search_path");
       expect(await outcome(c, () => c.query("UPDATE ledger SET amount = amount WHERE id = 2"))).toBeNull();

@@ -453,8 +453,9 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       this.refusal = { code: SqlState.InvalidSqlStatementName, message: "unnamed prepared statement does not exist (dbmesh refused its Parse)", denied: true };
       return this.refuse(false);
     }
-    // Checked again: a search path set since the Parse changes what its names mean (PostgreSQL re-plans).
-    if (analysis !== null && this.accessDenied(analysis)) return this.refuse(false);
+    // Checked again (circuit breaks and access rules): a search path set since the Parse changes what its names
+    // mean (PostgreSQL re-plans).
+    if (analysis !== null && this.denied(analysis)) return this.refuse(false);
     if (analysis !== null) {
       const slot = this.takeSlot(analysis, sql);
       if (slot !== OK) return slot === WAIT ? false : this.refuse(false);
