@@ -72,11 +72,12 @@ test("a mesh change made through the API reaches a running agent and changes wha
     expect(rows[0].n).toBeGreaterThan(0);
     await expect(client!.query("SELECT 4242 AS marker")).resolves.toBeTruthy();
 
-    // The change: a circuit break on that exact statement, saved through the API.
+    // The change: a circuit break on that exact statement, saved through the API. Its regex reads the normalized
+    // text, where the literal 4242 is a placeholder: `select $1 as marker`.
     const changedAt = Date.now();
     await trpcMutation(request, "trafficStrategy.update", {
       id,
-      data: { ...spec, circuitBreaks: [...original.circuitBreaks, { name: `e2e-${suffix}`, regex: ["^\\s*select\\s+4242"], statementKinds: [] }] },
+      data: { ...spec, circuitBreaks: [...original.circuitBreaks, { name: `e2e-${suffix}`, regex: ["^select \\$\\d+ as marker$"], statementKinds: [], tables: [], operations: [] }] },
     });
     // New sessions get the new config; open ones finish on the one they started with.
     let refusedAfter = Infinity;

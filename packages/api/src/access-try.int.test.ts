@@ -48,4 +48,11 @@ describe("accessRule.tryStatement (the demo policy)", () => {
     const moved = await dev.accessRule.tryStatement({ virtualDatabase: "demo", credential: "demo_app", sql: "SELECT * FROM login_history", searchPath: ["audit", "public"] });
     expect(moved.decision).toMatchObject({ allowed: false, rule: "demo-deny-audit" });
   });
+
+  it("reports the circuit break the agent would refuse first, on the normalized text of each statement", async () => {
+    const tryIt = (sql: string) => dev.accessRule.tryStatement({ virtualDatabase: "demo", credential: "demo_app", sql });
+    expect((await tryIt("/* hi */ DrOp   TABLE customers")).circuitBreak).toEqual({ rule: "no-drop", statement: 0 });
+    expect((await tryIt("SELECT 1; -- x\n drop table orders")).circuitBreak).toEqual({ rule: "no-drop", statement: 1 });
+    expect((await tryIt("SELECT 'drop table orders'")).circuitBreak).toBeNull();
+  });
 });

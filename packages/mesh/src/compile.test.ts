@@ -93,6 +93,16 @@ describe("compile", () => {
     ]);
   });
 
+  it("carries circuit-break tables and operations to the agent, and the agent's schema reads them back", () => {
+    const mesh = structuredClone(demoMesh);
+    const strategy = mesh.trafficStrategies[0]!;
+    strategy.circuitBreaks = [...strategy.circuitBreaks, { name: "frozen", regex: [], statementKinds: [], tables: ["audit.*"], operations: ["delete", "update"] }];
+    const config = compile({ revision: 1, mesh });
+    const breaks = config.virtualDatabases.find((v) => v.name === "demo")!.trafficStrategy.circuitBreaks;
+    expect(breaks).toContainEqual({ name: "frozen", regex: [], statementKinds: [], tables: ["audit.*"], operations: ["delete", "update"] });
+    expect(AgentConfig.parse(JSON.parse(JSON.stringify(config)))).toEqual(config);
+  });
+
   it("compiles to the same JSON whatever order the mesh is in", () => {
     for (const mesh of [demoMesh, fleetMesh]) {
       const a = JSON.stringify(compile({ revision: 1, mesh }));

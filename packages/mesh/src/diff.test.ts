@@ -55,7 +55,7 @@ describe("diffMesh", () => {
   it("sees a reordered rule list as a change, since rules apply in order", () => {
     const desired = demoWith((m) => {
       const s = m.trafficStrategies[0]!;
-      s.circuitBreaks = [...s.circuitBreaks, { name: "no-truncate", regex: ["^truncate"], statementKinds: [] }].reverse();
+      s.circuitBreaks = [...s.circuitBreaks, { name: "no-truncate", regex: ["^truncate"], statementKinds: [], tables: [], operations: [] }].reverse();
     });
     expect(diffMesh(demoMesh, desired, { prune: false }).find((c) => c.kind === "TrafficStrategy")?.fields).toEqual(["circuitBreaks"]);
   });

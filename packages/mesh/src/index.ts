@@ -9,3 +9,4 @@ export * from "./compile";
 export { demoMesh } from "./fixtures/demo-mesh";
 export * from "./access-evaluate";
 export * from "./access-decide";
+export * from "./circuit-break";

@@ -58,7 +58,25 @@ const rejected: { case: string; schema: z.ZodType; input: unknown; message: unkn
     case: "circuit break with nothing to match",
     schema: TrafficStrategy,
     input: { ...strategy, circuitBreaks: [{ name: "no-drop" }] },
-    message: "circuitBreaks.0.regex: a circuit break needs a regex or a statement kind",
+    message: "circuitBreaks.0.regex: a circuit break needs a regex, a statement kind or a table",
+  },
+  {
+    case: "circuit break with operations but no table",
+    schema: TrafficStrategy,
+    input: { ...strategy, circuitBreaks: [{ name: "no-delete", operations: ["delete"], statementKinds: ["ddl"] }] },
+    message: "circuitBreaks.0.tables: operations apply to the tables of a circuit break: give a table pattern",
+  },
+  {
+    case: "circuit break with a bad table pattern",
+    schema: TrafficStrategy,
+    input: { ...strategy, circuitBreaks: [{ name: "no-x", tables: ["a.b.c"] }] },
+    message: "circuitBreaks.0.tables.0: a table pattern is 'table', 'schema.table', 'schema.*' or '*'",
+  },
+  {
+    case: "circuit break with an unknown operation",
+    schema: TrafficStrategy,
+    input: { ...strategy, circuitBreaks: [{ name: "no-x", tables: ["t"], operations: ["drop"] }] },
+    message: "circuitBreaks.0.operations.0: Invalid option: expected one of \"all\"|\"select\"|\"insert\"|\"update\"|\"delete\"|\"merge\"|\"truncate\"|\"copy\"|\"ddl\"|\"call\"",
   },
   {
     case: "duplicate circuit break names",
@@ -136,6 +154,17 @@ describe("mesh schemas", () => {
     expect(parsed.readWriteSplitting).toEqual({ enabled: false, defaultTarget: "replica", rules: [] });
     expect(parsed.connectionPool.mode).toBe("transaction");
     expect(AccessRule.parse(rule).credential).toBeNull();
+  });
+
+  it("accepts tables alone as a circuit break's matcher, with or without operations", () => {
+    const parsed = TrafficStrategy.parse({
+      ...strategy,
+      circuitBreaks: [{ name: "frozen", tables: ["finance.*", "ledger"], operations: ["delete", "truncate"] }, { name: "secrets", tables: ["secrets"] }],
+    });
+    expect(parsed.circuitBreaks).toEqual([
+      { name: "frozen", regex: [], statementKinds: [], tables: ["finance.*", "ledger"], operations: ["delete", "truncate"] },
+      { name: "secrets", regex: [], statementKinds: [], tables: ["secrets"], operations: [] },
+    ]);
   });
 
   it("accepts a port given as text, as forms and YAML send it", () => {

@@ -134,6 +134,28 @@ export const ConnectionPool = z.object({
 });
 export type ConnectionPool = z.infer<typeof ConnectionPool>;
 
+export const AccessOperation = z.enum([
+  "all",
+  "select",
+  "insert",
+  "update",
+  "delete",
+  "merge",
+  "truncate",
+  "copy",
+  "ddl",
+  "call",
+]);
+export type AccessOperation = z.infer<typeof AccessOperation>;
+
+/** `schema.table`, `table` (any schema), `schema.*` or `*`; `*` matches any run of characters. */
+export const TablePattern = z
+  .string()
+  .trim()
+  .min(1, "a table pattern cannot be empty")
+  .max(200)
+  .regex(/^[A-Za-z0-9_*$]+(\.[A-Za-z0-9_*$]+)?$/, "a table pattern is 'table', 'schema.table', 'schema.*' or '*'");
+
 const MatchRule = {
   name: ResourceName,
   regex: z.array(RegexSource).default([]),
@@ -141,9 +163,37 @@ const MatchRule = {
 };
 const needsMatcher = (r: { regex: string[]; statementKinds: string[] }) => r.regex.length + r.statementKinds.length > 0;
 
+/**
+ * A deny rule: a statement is refused (SQLSTATE 42501 naming the rule) when any of its matchers hits. Each
+ * statement of a multi-statement text is judged alone, and a prepared statement at Parse.
+ */
 export const CircuitBreak = z
-  .object(MatchRule)
-  .refine(needsMatcher, { message: "a circuit break needs a regex or a statement kind", path: ["regex"] });
+  .object({
+    name: ResourceName,
+    /**
+     * Case-insensitive regexes matched against each statement's normalized text, not the client's spelling:
+     * comments stripped, every run of whitespace one space, unquoted keywords and names lower case, quoted names
+     * that need no quotes bare, literal values replaced by `$n` (`/* x *\/ DROP  TABLE "t"` reads `drop table t`).
+     */
+    regex: z.array(RegexSource).default([]),
+    /** The statement's kind (of each statement of a text). */
+    statementKinds: z.array(StatementKind).default([]),
+    /**
+     * Table patterns as access rules write them (`schema.table`, `table`, `schema.*`, `*`): hits a statement
+     * touching a matching table; unqualified names resolve through the session's search path as for access rules.
+     */
+    tables: z.array(TablePattern).default([]),
+    /** Limits `tables` to these operations on the table; empty (or `all`): any operation. */
+    operations: z.array(AccessOperation).default([]),
+  })
+  .refine((r) => r.regex.length + r.statementKinds.length + r.tables.length > 0, {
+    message: "a circuit break needs a regex, a statement kind or a table",
+    path: ["regex"],
+  })
+  .refine((r) => r.operations.length === 0 || r.tables.length > 0, {
+    message: "operations apply to the tables of a circuit break: give a table pattern",
+    path: ["tables"],
+  });
 export type CircuitBreak = z.infer<typeof CircuitBreak>;
 
 export const ConcurrencyControl = z
@@ -244,28 +294,6 @@ export const VirtualDatabase = z
     path: ["backends"],
   });
 export type VirtualDatabase = z.infer<typeof VirtualDatabase>;
-
-export const AccessOperation = z.enum([
-  "all",
-  "select",
-  "insert",
-  "update",
-  "delete",
-  "merge",
-  "truncate",
-  "copy",
-  "ddl",
-  "call",
-]);
-export type AccessOperation = z.infer<typeof AccessOperation>;
-
-/** `schema.table`, `table` (any schema), `schema.*` or `*`; `*` matches any run of characters. */
-export const TablePattern = z
-  .string()
-  .trim()
-  .min(1, "a table pattern cannot be empty")
-  .max(200)
-  .regex(/^[A-Za-z0-9_*$]+(\.[A-Za-z0-9_*$]+)?$/, "a table pattern is 'table', 'schema.table', 'schema.*' or '*'");
 
 export const AccessRule = z.object({
   name: ResourceName,

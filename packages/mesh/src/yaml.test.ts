@@ -62,7 +62,11 @@ const richMesh = MeshDefinition.parse({
         rules: [{ name: "reports", type: "regex", regex: ["^select .* from reports", "^with\\s+\\w+ as \\(", "-- route: #replica's"], target: "replica" }],
       },
       connectionPool: { mode: "session", maxSize: 5, minIdle: 1, acquireTimeoutMs: 100, idleTimeoutMs: 0, maxLifetimeMs: 60000 },
-      circuitBreaks: [{ name: "no-truncate", regex: ["^truncate"], statementKinds: ["truncate", "ddl"] }],
+      circuitBreaks: [
+        { name: "no-truncate", regex: ["^truncate"], statementKinds: ["truncate", "ddl"] },
+        { name: "ledger-frozen", tables: ["finance.ledger", "audit.*"], operations: ["delete", "truncate", "ddl"] },
+        { name: "no-secrets", tables: ["secrets"] },
+      ],
       concurrencyControls: [{ name: "heavy", regex: ["^select .* join .* join"], maxConcurrency: 2, waitTimeoutMs: 1500 }],
     },
     { name: "weights", loadBalance: "weighted" },
@@ -223,7 +227,7 @@ spec:
           rules: [{ name: "read-rule", type: "regex", regex: ["^select"], statementKinds: [], target: "replica" }],
         },
         connectionPool: expect.objectContaining({ mode: "transaction" }),
-        circuitBreaks: [{ name: "break-1", regex: ["^drop"], statementKinds: [] }],
+        circuitBreaks: [{ name: "break-1", regex: ["^drop"], statementKinds: [], tables: [], operations: [] }],
         concurrencyControls: [
           { name: "concurrency-1", regex: ["^select"], statementKinds: [], maxConcurrency: 11, waitTimeoutMs: 1000 },
         ],

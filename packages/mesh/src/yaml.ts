@@ -141,7 +141,14 @@ function strategyDocument(strategy: TrafficStrategy) {
         maxLifetimeMs: pool.maxLifetimeMs,
       },
       ...(strategy.circuitBreaks.length > 0
-        ? { circuitBreaks: strategy.circuitBreaks.map((b) => ({ name: b.name, ...matchers(b) })) }
+        ? {
+            circuitBreaks: strategy.circuitBreaks.map((b) => ({
+              name: b.name,
+              ...matchers(b),
+              ...(b.tables.length > 0 ? { tables: b.tables } : {}),
+              ...(b.operations.length > 0 ? { operations: b.operations } : {}),
+            })),
+          }
         : {}),
       ...(strategy.concurrencyControls.length > 0
         ? {
@@ -584,7 +591,9 @@ function readStrategy(ctx: DocumentContext, input: DocumentInput): Draft {
 
   const circuitBreaks = Array.isArray(spec.circuitBreaks)
     ? withNames(spec.circuitBreaks, "break").map((b) =>
-        isRecord(b) ? { name: b.name, regex: list(b.regex), statementKinds: b.statementKinds } : b,
+        isRecord(b)
+          ? { name: b.name, regex: list(b.regex), statementKinds: b.statementKinds, tables: list(b.tables), operations: b.operations }
+          : b,
       )
     : spec.circuitBreaks;
 

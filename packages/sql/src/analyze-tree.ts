@@ -477,7 +477,7 @@ function transactionOf(stmt: Json): TransactionCommand | null {
   return TRANSACTION_BY_KIND[body.kind as string] ?? "other";
 }
 
-export function analyzeTree(tree: ParseTree): StatementAnalysis {
+export function analyzeTree(tree: ParseTree, matchTexts: readonly string[] = []): StatementAnalysis {
   const stmts = tree.stmts ?? [];
   const tables = new TableSet();
   const parts: AccessStatement[] = [];
@@ -517,6 +517,7 @@ export function analyzeTree(tree: ParseTree): StatementAnalysis {
     setsSessionState,
     tables: tables.list,
     parts: Object.freeze(parts),
+    matchTexts: Object.freeze(matchTexts),
     literalSensitive,
     error: null,
   });
@@ -532,6 +533,7 @@ export function failedAnalysis(error: string): StatementAnalysis {
     setsSessionState: false,
     tables: [],
     parts: [],
+    matchTexts: [],
     literalSensitive: false,
     error,
   });

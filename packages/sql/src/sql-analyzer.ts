@@ -1,6 +1,7 @@
 import { AnalysisCache } from "./analysis-cache";
 import { analyzeTree, failedAnalysis } from "./analyze-tree";
 import { literalShapeKey } from "./literal-key";
+import { matchTexts, statementRanges } from "./match-text";
 import { type ParseTree, PgParser } from "./pg-parser";
 import type { SqlAnalyzer, StatementAnalysis } from "./types";
 
@@ -74,7 +75,8 @@ class CachedSqlAnalyzer implements SqlAnalyzer {
     const outcome = this.parser.parse(sql);
     if (outcome.ok) {
       try {
-        return { analysis: analyzeTree(outcome.tree), cacheable: true, tree: outcome.tree };
+        const texts = matchTexts(sql, statementRanges(sql, outcome.tree.stmts ?? []));
+        return { analysis: analyzeTree(outcome.tree, texts), cacheable: true, tree: outcome.tree };
       } catch (err) {
         // Nothing should get here (the walk keeps its own stack); if something does, fail closed.
         return { analysis: failedAnalysis(ANALYZER_FAILURE_PREFIX + String(err)), cacheable: true, tree: null };

@@ -39,6 +39,11 @@ export interface StatementAnalysis {
   /** Each statement of the text, in order, as the access decision (packages/mesh decideStatements) reads it. */
   parts: readonly AccessStatement[];
   /**
+   * Each statement's match text (see match-text.ts: comments stripped, whitespace collapsed, unquoted words
+   * lower-cased, literal values as `$n`), in order: what circuit-break regexes are matched against.
+   */
+  matchTexts: readonly string[];
+  /**
    * The analysis depends on literal values (SET search_path = 'x', set_config('search_path', 'x', …)): it
    * must be cached by exact text, never shared by literal shape.
    */

@@ -36,7 +36,7 @@ beforeAll(async () => {
   const log = pino({ level: process.env.AGENT_TEST_LOG ?? "silent" });
   const api = new AgentApiClient({ baseUrl: stub.url, token: TOKEN, userAgent: "test" });
   const audit = new AuditPipeline({ stateDir, maxSpoolBytes: 64 << 20, maxBufferedEvents: 100_000, post: (b, signal) => api.postAudit(b, signal), log, sealAfterMs: 50 });
-  const strategy = { circuitBreaks: [{ name: "no-drop", regex: ["^\\s*drop\\b"], statementKinds: [] }] };
+  const strategy = { circuitBreaks: [{ name: "no-drop", regex: ["^\\s*drop\\b"], statementKinds: [], tables: [], operations: [] }] };
   const backends = [{ name: "pg-main", database: DB }];
   agent = await startTestAgent(
     buildConfig({

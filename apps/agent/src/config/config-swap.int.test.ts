@@ -50,7 +50,7 @@ test("config swap: old sessions keep their rules, new ones get the new; removed 
     buildConfig({
       revision: 2,
       virtualDatabases: [
-        { ...alpha, strategy: { circuitBreaks: [{ name: "no-drop", regex: ["^drop"], statementKinds: [] }], connectionPool: { maxSize: 7 } } },
+        { ...alpha, strategy: { circuitBreaks: [{ name: "no-drop", regex: ["^drop"], statementKinds: [], tables: [], operations: [] }], connectionPool: { maxSize: 7 } } },
       ],
       credentials: [{ ...owner, virtualDatabases: ["alpha"] }],
     }),

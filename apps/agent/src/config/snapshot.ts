@@ -1,4 +1,4 @@
-import type { AgentConfig, AgentTrafficStrategy, AgentVirtualDatabase, CircuitBreak, ConcurrencyControl } from "@dbmesh/mesh";
+import { type AgentConfig, type AgentTrafficStrategy, type AgentVirtualDatabase, CircuitBreakMatcher, type ConcurrencyControl } from "@dbmesh/mesh";
 import type { BackendHealth } from "../health/backend-health";
 import type { BackendMetrics } from "../metrics";
 import { parseScramVerifier, type ScramVerifier } from "../pg/scram-verifier";
@@ -42,7 +42,8 @@ export interface VirtualDatabaseRuntime {
   readonly activeConnections: (backendName: string) => number;
   readonly primaryBalancer: Balancer;
   readonly replicaBalancer: Balancer;
-  readonly circuitBreaks: readonly CircuitBreak[];
+  /** Compiled once per config snapshot (regexes, patterns); caches its answers per analysis. */
+  readonly circuitBreaks: CircuitBreakMatcher;
   readonly concurrency: readonly ConcurrencyRuntime[];
 }
 
@@ -139,7 +140,7 @@ export function buildSnapshot(config: AgentConfig, resources: SnapshotResources)
       activeConnections: (name) => byName.get(name)?.pool.inUse ?? 0,
       primaryBalancer: createBalancer(strategy.loadBalance),
       replicaBalancer: createBalancer(strategy.loadBalance),
-      circuitBreaks: strategy.circuitBreaks,
+      circuitBreaks: new CircuitBreakMatcher(strategy.circuitBreaks, [...new Set(backends.map((b) => b.target.user))]),
       concurrency: strategy.concurrencyControls.map((rule) => ({ rule, semaphore: resources.semaphore(vdb.name, rule) })),
     });
   }

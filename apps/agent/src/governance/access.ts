@@ -120,6 +120,11 @@ export class SessionAccess {
 
   constructor(readonly access: CredentialAccess) {}
 
+  /** The schemas an unqualified name may resolve to now; null: the default search path. */
+  get searchPath(): SearchPathCandidates | null {
+    return this.candidates;
+  }
+
   /** A FunctionCall message (no text to analyze: one decision per credential). */
   get functionCall(): StatementDecision {
     return this.access.functionCall;

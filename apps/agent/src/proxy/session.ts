@@ -354,7 +354,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     // Decided afresh below; a circuit break refuses before the access decision, which must not be the last text's.
     this.decision = null;
     this.audit?.consider(sql, analysis);
-    if (this.denied(analysis, sql)) return this.refuse(true);
+    if (this.denied(analysis)) return this.refuse(true);
     const slot = this.takeSlot(analysis, sql);
     if (slot !== OK) return slot === WAIT ? false : this.refuse(true);
     const step = this.ensureServer(this.routeOf(analysis, sql));
@@ -385,7 +385,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.decision = null;
     this.audit?.consider(sql, analysis);
     const named = nameEnd > nameStart;
-    if (this.denied(analysis, sql)) {
+    if (this.denied(analysis)) {
       if (!named) this.forgetUnnamed(true);
       return this.refuse(false);
     }
@@ -453,8 +453,9 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       this.refusal = { code: SqlState.InvalidSqlStatementName, message: "unnamed prepared statement does not exist (dbmesh refused its Parse)", denied: true };
       return this.refuse(false);
     }
-    // Checked again: a search path set since the Parse changes what its names mean (PostgreSQL re-plans).
-    if (analysis !== null && this.accessDenied(analysis)) return this.refuse(false);
+    // Checked again (circuit breaks and access rules): a search path set since the Parse changes what its names
+    // mean (PostgreSQL re-plans).
+    if (analysis !== null && this.denied(analysis)) return this.refuse(false);
     if (analysis !== null) {
       const slot = this.takeSlot(analysis, sql);
       if (slot !== OK) return slot === WAIT ? false : this.refuse(false);
@@ -599,23 +600,22 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   // ---------------------------------------------------------------- rules, routing, waiting
 
   /** Circuit breaks (and texts the analyzer could not read): sets the refusal and returns true when denied. */
-  private denied(analysis: StatementAnalysis, sql: string): boolean {
+  private denied(analysis: StatementAnalysis): boolean {
     if (isAnalyzerFailure(analysis)) {
       this.refusal = { code: "54001", message: `${analysis.error} (virtual database "${this.virtualDatabase}")` };
       this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: "", reason: "analysis" });
       return true;
     }
-    const rules = this.vdb.circuitBreaks;
-    for (let i = 0; i < rules.length; i++) {
-      const rule = rules[i] as (typeof rules)[number];
-      if (!matchesRule(rule, sql, analysis)) continue;
+    // Each statement alone, on its normalized text and its tables as the session's search path resolves them.
+    const hit = this.vdb.circuitBreaks.match(analysis.parts, analysis.matchTexts, this.access.searchPath);
+    if (hit !== null) {
       this.refusal = {
         code: SqlState.InsufficientPrivilege,
-        message: `statement refused by circuit break "${rule.name}" of virtual database "${this.virtualDatabase}"`,
-        rule: rule.name,
+        message: `statement refused by circuit break "${hit.rule}" of virtual database "${this.virtualDatabase}"`,
+        rule: hit.rule,
         denied: true,
       };
-      this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: rule.name, reason: "circuit_break" });
+      this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: hit.rule, reason: "circuit_break" });
       return true;
     }
     return this.accessDenied(analysis);

@@ -12,6 +12,7 @@ const analysis = (a: Partial<StatementAnalysis>): StatementAnalysis => ({
   setsSessionState: false,
   tables: [],
   parts: [],
+  matchTexts: [],
   literalSensitive: false,
   error: null,
   ...a,

@@ -12,6 +12,7 @@ const analysis = (kind: StatementKind): StatementAnalysis => ({
   setsSessionState: false,
   tables: [],
   parts: [],
+  matchTexts: [],
   literalSensitive: false,
   error: null,
 });

@@ -1,4 +1,4 @@
-import { accessPolicyOf, compile, decideStatements, expandSearchPath, type AccessDecision } from "@dbmesh/mesh";
+import { accessPolicyOf, CircuitBreakMatcher, compile, decideStatements, expandSearchPath, type AccessDecision, type CircuitBreakHit } from "@dbmesh/mesh";
 import { loadSqlAnalyzer, type SqlAnalyzer, type StatementAnalysis } from "@dbmesh/sql";
 import { z } from "zod";
 import type { Context } from "../context";
@@ -18,6 +18,8 @@ export interface TryStatementResult {
   analysis: Pick<StatementAnalysis, "kind" | "statements" | "readOnly" | "tables" | "error">;
   decision: AccessDecision & { refusedStatement: number };
   defaultEffect: "ALLOW" | "DENY";
+  /** The traffic strategy's circuit break the agent would refuse the text with (before any access rule), else null. */
+  circuitBreak: CircuitBreakHit | null;
 }
 
 /**
@@ -34,18 +36,23 @@ export async function tryStatement(ctx: Context, input: z.infer<typeof TryStatem
   const config = compile({ revision: 0, mesh });
   const vdb = config.virtualDatabases.find((v) => v.name === input.virtualDatabase)!;
   const policy = accessPolicyOf(vdb);
+  const searchPath = input.searchPath ? expandSearchPath(input.searchPath, backendUsers(vdb)) : undefined;
   const decision = decideStatements({
     policy,
     credential: input.credential,
     statements: analysis.parts,
     error: analysis.error,
-    searchPath: input.searchPath ? expandSearchPath(input.searchPath, backendUsers(vdb)) : undefined,
+    searchPath,
     userSchemas: backendUsers(vdb),
   });
+  // The agent's own matcher, on the same normalized texts and search path.
+  const breaks = new CircuitBreakMatcher(vdb.trafficStrategy.circuitBreaks, backendUsers(vdb));
+  const circuitBreak = breaks.match(analysis.parts, analysis.matchTexts, searchPath ?? null);
   return {
     analysis: { kind: analysis.kind, statements: analysis.statements, readOnly: analysis.readOnly, tables: analysis.tables, error: analysis.error },
     decision,
     defaultEffect: policy.defaultEffect,
+    circuitBreak,
   };
 }
 

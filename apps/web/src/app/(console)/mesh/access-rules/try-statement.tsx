@@ -104,6 +104,15 @@ export function TryStatement({ defaultVirtualDatabase }: { defaultVirtualDatabas
             )}
             <span className="text-slate-800">{result.data.decision.reason}</span>
           </div>
+          {result.data.circuitBreak && (
+            <div className="flex flex-wrap items-center gap-2">
+              <StatusBadge tone="danger" label="circuit break" />
+              <span className="text-slate-800">
+                The agent refuses this text before any access rule: statement {result.data.circuitBreak.statement + 1} hits circuit break &quot;
+                {result.data.circuitBreak.rule}&quot; of the virtual database&apos;s traffic strategy.
+              </span>
+            </div>
+          )}
           <div className="flex flex-wrap items-center gap-2 text-slate-600">
             <span>
               {result.data.analysis.kind}

@@ -1,6 +1,7 @@
 "use client";
 
 import {
+  AccessOperation,
   CircuitBreak,
   ConcurrencyControl,
   ConnectionPool,
@@ -9,6 +10,7 @@ import {
   ReadWriteSplitting,
   RegexSource,
   StatementKind,
+  TablePattern,
   TrafficStrategy,
 } from "@dbmesh/mesh";
 import { zodResolver } from "@hookform/resolvers/zod";
@@ -35,6 +37,7 @@ type Strategy = RouterOutputs["trafficStrategy"]["get"];
 
 // The mesh schemas' own fields; regex lists are edited one per line.
 const Regexes = lines(RegexSource);
+const TablePatterns = lines(TablePattern);
 
 const uniqueNames = (items: { name: string }[], ctx: z.RefinementCtx, what: string) => {
   const seen = new Set<string>();
@@ -52,9 +55,14 @@ const RuleForm = z.object({ ...ReadWriteRule.shape, regex: Regexes }).superRefin
 
 const needsMatcher = (r: { regex: string[]; statementKinds: string[] }) => r.regex.length + r.statementKinds.length > 0;
 
+// The same rules as the mesh schema's CircuitBreak, with regexes and table patterns one per line.
 const CircuitBreakForm = z
-  .object({ ...CircuitBreak.shape, regex: Regexes })
-  .refine(needsMatcher, { message: "a circuit break needs a regex or a statement kind", path: ["regex"] });
+  .object({ ...CircuitBreak.shape, regex: Regexes, tables: TablePatterns })
+  .refine((r) => needsMatcher(r) || r.tables.length > 0, { message: "a circuit break needs a regex, a statement kind or a table", path: ["regex"] })
+  .refine((r) => r.operations.length === 0 || r.tables.length > 0, {
+    message: "operations apply to the tables of a circuit break: give a table pattern",
+    path: ["tables"],
+  });
 
 const ConcurrencyForm = z
   .object({ ...ConcurrencyControl.shape, regex: Regexes })
@@ -72,6 +80,7 @@ type FormOut = z.output<typeof StrategyForm>;
 
 const FIELDS = ["name", "description", "loadBalance", "readWriteSplitting", "connectionPool", "circuitBreaks", "concurrencyControls"];
 
+const OPERATION_OPTIONS = AccessOperation.options.map((o) => ({ value: o, label: o === "all" ? "all operations" : o }));
 const KIND_OPTIONS = StatementKind.options.map((k) => ({ value: k, label: k.replace(/_/g, " ") }));
 const TARGET_OPTIONS = [
   { value: "primary", label: "primary" },
@@ -87,7 +96,7 @@ function toForm(s: Strategy): FormIn {
     loadBalance: s.loadBalance,
     readWriteSplitting: { ...s.readWriteSplitting, rules: s.readWriteSplitting.rules.map((r) => ({ ...r, regex: joinLines(r.regex) })) },
     connectionPool: s.connectionPool,
-    circuitBreaks: s.circuitBreaks.map((c) => ({ ...c, regex: joinLines(c.regex) })),
+    circuitBreaks: s.circuitBreaks.map((c) => ({ ...c, regex: joinLines(c.regex), tables: joinLines(c.tables) })),
     concurrencyControls: s.concurrencyControls.map((c) => ({ ...c, regex: joinLines(c.regex) })),
   };
 }
@@ -325,9 +334,10 @@ function CircuitBreaksEditor() {
     <MatchRows
       name="circuitBreaks"
       noun="circuit break"
+      withTables
       ids={fields.map((f) => f.id)}
       onRemove={remove}
-      onAdd={() => append({ name: "", regex: "", statementKinds: [] })}
+      onAdd={() => append({ name: "", regex: "", statementKinds: [], tables: "", operations: [] })}
     />
   );
 }
@@ -352,6 +362,7 @@ function MatchRows({
   name,
   noun,
   withLimits = false,
+  withTables = false,
   ids,
   onRemove,
   onAdd,
@@ -359,6 +370,8 @@ function MatchRows({
   name: string;
   noun: string;
   withLimits?: boolean;
+  /** Circuit breaks also match the tables a statement touches. */
+  withTables?: boolean;
   ids: string[];
   onRemove: (index: number) => void;
   onAdd: () => void;
@@ -378,8 +391,35 @@ function MatchRows({
               </>
             )}
           </div>
-          <TextareaField name={`${name}.${i}.regex`} label="Regexes" rows={2} mono hint="One per line, matched case-insensitively against the SQL text." />
+          <TextareaField
+            name={`${name}.${i}.regex`}
+            label="Regexes"
+            rows={2}
+            mono
+            hint={
+              withTables
+                ? "One per line, matched case-insensitively against each statement's normalized text: no comments, single spaces, lower-case keywords, literal values as $1, $2…"
+                : "One per line, matched case-insensitively against the SQL text."
+            }
+          />
           <CheckboxGroup name={`${name}.${i}.statementKinds`} legend="Statement kinds" options={KIND_OPTIONS} columns="sm:grid-cols-3 lg:grid-cols-5" />
+          {withTables && (
+            <>
+              <TextareaField
+                name={`${name}.${i}.tables`}
+                label="Tables"
+                rows={2}
+                mono
+                hint="One pattern per line, as in access rules: schema.table, table, schema.* or *. Unqualified names resolve through the session's search path."
+              />
+              <CheckboxGroup
+                name={`${name}.${i}.operations`}
+                legend="Operations on those tables (none: any)"
+                options={OPERATION_OPTIONS}
+                columns="sm:grid-cols-3 lg:grid-cols-5"
+              />
+            </>
+          )}
         </RowCard>
       ))}
       <ListError name={name} />

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import type { AccessStatement } from "./access-decide";
+import { CircuitBreakMatcher } from "./circuit-break";
+import { CircuitBreak } from "./schemas";
+
+const st = (kind: AccessStatement["kind"], tables: AccessStatement["tables"] = [], settings: AccessStatement["settings"] = []): AccessStatement => ({
+  kind,
+  tables,
+  functions: [],
+  opaque: [],
+  settings,
+});
+
+const matcher = new CircuitBreakMatcher([
+  CircuitBreak.parse({ name: "no-drop", regex: ["^drop\\s"] }),
+  CircuitBreak.parse({ name: "frozen", tables: ["finance.ledger"], operations: ["delete", "truncate"] }),
+  CircuitBreak.parse({ name: "no-copy", statementKinds: ["copy"] }),
+]);
+
+describe("CircuitBreakMatcher", () => {
+  it("judges each statement on its own match text and kind", () => {
+    expect(matcher.match([st("select"), st("ddl")], ["select $1", "drop table t"])).toEqual({ rule: "no-drop", statement: 1 });
+    expect(matcher.match([st("select"), st("copy")], ["select $1", "copy t to stdout"])).toEqual({ rule: "no-copy", statement: 1 });
+    expect(matcher.match([st("select")], ["select * from dropped"])).toBeNull();
+  });
+
+  it("matches tables by pattern and operation", () => {
+    const del = st("delete", [{ schema: "finance", name: "ledger", operation: "delete" }]);
+    const read = st("select", [{ schema: "finance", name: "ledger", operation: "select" }]);
+    expect(matcher.match([del], ["delete from finance.ledger"])).toEqual({ rule: "frozen", statement: 0 });
+    expect(matcher.match([read], ["select * from finance.ledger"])).toBeNull();
+  });
+
+  it("resolves unqualified names through every schema the session may have set, within a text and across it", () => {
+    const del = st("delete", [{ schema: null, name: "ledger", operation: "delete" }]);
+    expect(matcher.match([del], ["delete from ledger"])).toBeNull();
+    expect(matcher.match([del], ["delete from ledger"], ["public", "finance"])).toEqual({ rule: "frozen", statement: 0 });
+    const set = st("set", [], [{ kind: "search_path", schemas: ["finance"], local: false }]);
+    expect(matcher.match([set, del], ["set search_path = $1", "delete from ledger"])).toEqual({ rule: "frozen", statement: 1 });
+    // A search path the agent cannot follow: the name may be anywhere.
+    expect(matcher.match([del], ["delete from ledger"], ["public", "*"])).toEqual({ rule: "frozen", statement: 0 });
+  });
+
+  it("matches nothing without circuit breaks", () => {
+    expect(new CircuitBreakMatcher([]).match([st("ddl")], ["drop table t"])).toBeNull();
+  });
+});
