@@ -302,7 +302,7 @@ async function main() {
             const { tps, cpuUsPerTxn } = pgbench(target, clients, mode, logDir);
             (results[`${target}/c${clients}/${mode}`] ??= []).push(tps);
             if (target !== "direct") (cpu[`${target}/c${clients}/${mode}`] ??= []).push(cpuUsPerTxn);
-            if (logDir) lat[target].push(...latencies(logDir, target));
+            if (logDir) for (const l of latencies(logDir, target)) lat[target].push(l);
             console.error(`[bench] round ${round} c=${clients} ${mode.padEnd(8)} ${target.padEnd(9)} ${tps.toFixed(0)} tps`);
           }
         }

@@ -218,11 +218,19 @@ export async function listChangeRequests(ctx: Context, input: z.infer<typeof Lis
 }
 
 export async function getChangeRequest(ctx: Context, id: string) {
-  const cr = await loadFull(ctx.db, id);
-  const targets = await resolveTargets(ctx.db, cr);
-  const policies = await environmentPolicies(ctx.db);
-  const current = cr.versions.find((v) => v.version === cr.currentVersion)!;
-  const checks = await ctx.db.changeCheck.findMany({ where: { versionId: current.id }, orderBy: { position: "asc" } });
+  // One snapshot: a worker fails a stage and its change request in one transaction, and a reader
+  // between the separate queries below would otherwise see a FAILED stage of a change still ROLLING_OUT.
+  const { cr, targets, policies, current, checks } = await ctx.db.$transaction(
+    async (tx) => {
+      const cr = await loadFull(tx, id);
+      const targets = await resolveTargets(tx, cr);
+      const policies = await environmentPolicies(tx);
+      const current = cr.versions.find((v) => v.version === cr.currentVersion)!;
+      const checks = await tx.changeCheck.findMany({ where: { versionId: current.id }, orderBy: { position: "asc" } });
+      return { cr, targets, policies, current, checks };
+    },
+    { isolationLevel: "RepeatableRead" },
+  );
   const review = reviewState(cr, ctx.actor?.userId);
   const deploy = deployState(cr, targets, policies);
   return {
