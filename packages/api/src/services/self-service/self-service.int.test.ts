@@ -193,13 +193,17 @@ describe("self-service database requests", () => {
     const c = await connectWhenReady(secret.credential, secret.password, ORDERS);
     expect((await c.query("SELECT count(*)::int AS n FROM orders")).rows[0].n).toBe(2);
     await c.end();
-    // The agent of this branch enforces circuit breaks but not yet access rules (the governance work adds
-    // that, with accessDefault), so the rules are checked with the same evaluator and parser the console
-    // uses to try a statement: reads of public.orders pass, writes and other tables do not.
+    // The console's "try a statement" and the agent judge with the same code: reads of public.orders
+    // pass, writes and other tables do not — first as the console reports it, then on the wire.
     const tryIt = (sql: string) => dba1.accessRule.tryStatement({ virtualDatabase: ORDERS, credential: secret.credential, sql });
     expect((await tryIt("SELECT * FROM orders")).decision.allowed).toBe(true);
     expect((await tryIt("INSERT INTO orders (email) VALUES ('x@example.com')")).decision.allowed).toBe(false);
     expect((await tryIt("SELECT * FROM public.customers")).decision.allowed).toBe(false);
+    const wire = await connectWhenReady(secret.credential, secret.password, ORDERS);
+    await expect(wire.query("INSERT INTO orders (email) VALUES ('x@example.com')")).rejects.toMatchObject({ code: "42501" });
+    await expect(wire.query("SELECT * FROM public.customers")).rejects.toMatchObject({ code: "42501" });
+    expect((await wire.query("SELECT count(*)::int AS n FROM orders")).rows[0].n).toBe(2);
+    await wire.end();
     // The owner's credential keeps full access.
     expect((await dba1.accessRule.tryStatement({ virtualDatabase: ORDERS, credential: orders.credential, sql: "DELETE FROM orders" })).decision.allowed).toBe(true);
   }, 60_000);
