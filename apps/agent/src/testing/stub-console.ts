@@ -32,7 +32,8 @@ export class StubConsole {
   }
 
   async start(port = 0): Promise<number> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // A client that goes away mid-body (an agent stopped while posting) rejects the read: drop that request only.
+    this.server = createServer((req, res) => this.handle(req, res).catch(() => res.destroy()));
     await new Promise<void>((r) => this.server?.listen(port, "127.0.0.1", () => r()));
     this.port = (this.server.address() as { port: number }).port;
     return this.port;
