@@ -3,3 +3,4 @@ export { loadSqlAnalyzer, isAnalyzerFailure, ANALYZER_FAILURE_PREFIX } from "./s
 export { kindOfNode } from "./analyze-tree";
 export * from "./lint";
 export { matchTexts, statementRanges } from "./match-text";
+export { commentEnd, dollarTagLength, isDigit, isIdentCont, isIdentStart, maxParameter, quotedEnd } from "./sql-lexer";
