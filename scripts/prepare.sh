@@ -148,5 +148,9 @@ if [[ -f "$seed" ]]; then
 else
   say "skipping the seed: $seed does not exist yet"
 fi
+if [[ "$MODE" == test ]]; then
+  # Endpoints earlier test runs left, encrypted under another clone's key (see the script).
+  npx tsx scripts/heal-test-secrets.ts
+fi
 
 say "ready ($MODE): DATABASE_URL=${DATABASE_URL/\/\/*@/\/\/***@} demo=$DEMO_DB"
