@@ -150,6 +150,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   private waiting = NONE;
   private waitBackend: BackendRuntime | null = null;
+  /** The replica a read waited for could not be reached: the resumed message goes to a primary (onPoolError). */
+  private replicaUnreachable = false;
   private waitSemaphore: Semaphore | null = null;
   private waitTimer: NodeJS.Timeout | null = null;
   private refusal: Refusal | null = null;
@@ -727,6 +729,11 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   }
 
   private routeOf(analysis: StatementAnalysis | null, sql: string): Role {
+    if (this.replicaUnreachable) {
+      // Once, for the message whose replica connection just failed (see onPoolError).
+      this.replicaUnreachable = false;
+      return "primary";
+    }
     if (this.pinned || this.txStatus !== TxStatus.Idle || analysis === null || analysis.setsSessionState) return "primary";
     const split = this.vdb.strategy.readWriteSplitting;
     if (!split.enabled) return "primary";
@@ -816,9 +823,17 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   /** PoolWaiter: no server came (pool exhausted, backend down). The message gets this error. */
   onPoolError(code: string, message: string): void {
-    if (this.waitBackend === null) return;
+    const backend = this.waitBackend;
+    if (backend === null) return;
     this.waitBackend = null;
     if (this.closed) return;
+    // A read bound for a replica that cannot be reached has not gone anywhere yet, and a primary serves reads
+    // too: send it there rather than failing it while the replica's circuit breaker is still counting failures.
+    if (backend.role === "replica" && code.startsWith("08") && this.server === null) {
+      this.replicaUnreachable = true;
+      this.resume();
+      return;
+    }
     this.refusal = { code, message };
     this.resume();
   }
