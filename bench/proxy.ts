@@ -19,6 +19,10 @@
 // refuse, and the SQL audit trail in mode `all` (every statement written to its spool before its result is
 // released, shipped to a stub console that acknowledges every batch). The JSON gains
 // `governance_vs_passthrough_c8_{simple,prepared}` and `governance_vs_pgbouncer_c8_{simple,prepared}`.
+//
+// Knobs for finding where the time goes: BENCH_CLIENTS (e.g. "8"), BENCH_SECONDS, BENCH_GOVERNED_AUDIT (an audit
+// mode for the governed agent, e.g. "off" to see what the rest of governance costs), BENCH_AGENT_NODE_ARGS (node
+// flags for both agents, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; node refuses --cpu-prof in NODE_OPTIONS).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +32,9 @@ import { StubConsole } from "../apps/agent/src/testing/stub-console";
 import { scramVerifier } from "../packages/api/src/crypto/scram";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Extra node flags for both agents, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (node refuses those in NODE_OPTIONS). */
+const GOVERNED_AUDIT_MODE = (process.env.BENCH_GOVERNED_AUDIT ?? "all") as "all";
+const AGENT_NODE_ARGS = (process.env.BENCH_AGENT_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CLIENTS = (process.env.BENCH_CLIENTS ?? "1,8,32").split(",").map(Number);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -125,7 +132,7 @@ function benchConfig(governed: boolean) {
     ...(governed
       ? {
           accessDefault: "deny",
-          audit: { mode: "all", keepLiterals: false },
+          audit: { mode: GOVERNED_AUDIT_MODE, keepLiterals: false },
           rateLimits: { perCredentialPerSecond: 1_000_000, perDatabasePerSecond: 1_000_000 },
         }
       : { audit: { mode: "off" } }),
@@ -152,7 +159,7 @@ function startGovernedAgent(dir: string, stub: StubConsole): ChildProcess {
   const file = join(dir, "governed-config.json");
   writeFileSync(file, JSON.stringify(config));
   chmodSync(file, 0o600);
-  return spawn(process.execPath, ["--import", "tsx", "apps/agent/src/main.ts"], {
+  return spawn(process.execPath, [...AGENT_NODE_ARGS, "--import", "tsx", "apps/agent/src/main.ts"], {
     stdio: ["ignore", "ignore", "inherit"],
     env: {
       ...process.env,
@@ -173,7 +180,7 @@ function startAgent(dir: string): ChildProcess {
   const file = join(dir, "agent-config.json");
   writeFileSync(file, JSON.stringify(config));
   chmodSync(file, 0o600);
-  return spawn(process.execPath, ["--import", "tsx", "apps/agent/src/main.ts"], {
+  return spawn(process.execPath, [...AGENT_NODE_ARGS, "--import", "tsx", "apps/agent/src/main.ts"], {
     stdio: ["ignore", "ignore", "inherit"],
     env: {
       ...process.env,
