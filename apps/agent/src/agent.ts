@@ -5,6 +5,7 @@ import type { AgentConfig } from "@dbmesh/mesh";
 import { loadSqlAnalyzer, type SqlAnalyzer } from "@dbmesh/sql";
 import type { Logger } from "pino";
 import type { AuditPipeline } from "./audit/audit-pipeline";
+import type { BreakerSettings } from "./health/backend-health";
 import { MetricsServer } from "./http/metrics-server";
 import { AgentMetrics } from "./metrics";
 import { CancelRegistry } from "./proxy/cancel-registry";
@@ -25,6 +26,7 @@ export interface AgentOptions {
   connectTimeoutMs: number;
   /** null: no periodic health checks. */
   healthCheck: { intervalMs: number; timeoutMs: number } | null;
+  breaker?: BreakerSettings;
   applicationName?: string;
   handshakeTimeoutMs?: number;
   analyzer?: SqlAnalyzer;
@@ -49,6 +51,7 @@ export class Agent {
       metrics: this.metrics,
       connect: { connectTimeoutMs: options.connectTimeoutMs, applicationName: options.applicationName ?? "dbmesh-agent" },
       healthCheck: options.healthCheck,
+      ...(options.breaker ? { breaker: options.breaker } : {}),
     });
   }
 

@@ -11,6 +11,13 @@ describe("parseAgentEnv", () => {
     expect(env.DBMESH_AGENT_STATE_DIR).toBe(".dbmesh/agent");
     expect(env.DBMESH_AGENT_MAX_MESSAGE_BYTES).toBe(64 * 1024 * 1024);
     expect(env.DBMESH_AGENT_SHUTDOWN_TIMEOUT_MS).toBe(30_000);
+    expect(env.DBMESH_AGENT_BREAKER_FAILURES).toBe(3);
+    expect(env.DBMESH_AGENT_BREAKER_OPEN_MS).toBe(5_000);
+  });
+
+  test("the circuit breaker is tunable", () => {
+    const env = parseAgentEnv({ ...base, DBMESH_AGENT_BREAKER_FAILURES: "1", DBMESH_AGENT_BREAKER_OPEN_MS: "30000" });
+    expect([env.DBMESH_AGENT_BREAKER_FAILURES, env.DBMESH_AGENT_BREAKER_OPEN_MS]).toEqual([1, 30_000]);
   });
 
   test("a static config file alone is enough; IPv6 listen and metrics off parse", () => {
@@ -29,6 +36,7 @@ describe("parseAgentEnv", () => {
     [{ ...base, DBMESH_AGENT_TLS_CERT_FILE: "/c.pem" }, /DBMESH_AGENT_TLS_CERT_FILE and DBMESH_AGENT_TLS_KEY_FILE go together/],
     [{ ...base, DBMESH_AGENT_MAX_MESSAGE_BYTES: String(2 ** 31) }, /at most 1 GiB/],
     [{ ...base, DBMESH_AGENT_SHUTDOWN_TIMEOUT_MS: "soon" }, /DBMESH_AGENT_SHUTDOWN_TIMEOUT_MS must be a number/],
+    [{ ...base, DBMESH_AGENT_BREAKER_FAILURES: "0" }, /DBMESH_AGENT_BREAKER_FAILURES must be at least 1/],
   ])("%j fails naming the variable", (source, message) => {
     expect(() => parseAgentEnv(source)).toThrow(message);
   });

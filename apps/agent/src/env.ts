@@ -84,6 +84,15 @@ const AgentEnv = z
     DBMESH_AGENT_CONNECT_TIMEOUT_MS: milliseconds("DBMESH_AGENT_CONNECT_TIMEOUT_MS", 5_000, 600_000),
     DBMESH_AGENT_HEALTH_INTERVAL_MS: milliseconds("DBMESH_AGENT_HEALTH_INTERVAL_MS", 5_000, 3_600_000),
     DBMESH_AGENT_HEALTH_TIMEOUT_MS: milliseconds("DBMESH_AGENT_HEALTH_TIMEOUT_MS", 3_000, 600_000),
+    /** Circuit breaker: failed checks or connection attempts in a row that eject a backend. */
+    DBMESH_AGENT_BREAKER_FAILURES: z.coerce
+      .number({ error: "DBMESH_AGENT_BREAKER_FAILURES must be a number" })
+      .int("DBMESH_AGENT_BREAKER_FAILURES must be a whole number")
+      .min(1, "DBMESH_AGENT_BREAKER_FAILURES must be at least 1")
+      .max(100, "DBMESH_AGENT_BREAKER_FAILURES must be at most 100")
+      .default(3),
+    /** Circuit breaker: how long an ejected backend is left alone before one trial (half open). */
+    DBMESH_AGENT_BREAKER_OPEN_MS: milliseconds("DBMESH_AGENT_BREAKER_OPEN_MS", 5_000, 600_000),
     /** SQL audit: unacknowledged events kept on disk at most (`<state dir>/audit`); beyond it new events are dropped and counted. */
     DBMESH_AGENT_AUDIT_SPOOL_MAX_BYTES: z.coerce
       .number({ error: "DBMESH_AGENT_AUDIT_SPOOL_MAX_BYTES must be a number of bytes" })

@@ -1,7 +1,7 @@
 import type { AgentConfig, ConcurrencyControl } from "@dbmesh/mesh";
 import type { Logger } from "pino";
 import { buildSnapshot, type RuntimeSnapshot } from "./config/snapshot";
-import { BackendHealth } from "./health/backend-health";
+import { BackendHealth, type BreakerSettings } from "./health/backend-health";
 import { HealthChecker } from "./health/health-checker";
 import type { AgentMetrics, PoolWaitMetrics } from "./metrics";
 import type { BackendTarget } from "./pool/backend-target";
@@ -30,6 +30,8 @@ export interface RuntimeOptions {
   connect: ConnectOptions;
   /** null: no health checks (backends count as healthy until a real connection fails). */
   healthCheck: { intervalMs: number; timeoutMs: number } | null;
+  /** Circuit breaker of every backend (default: 3 failures eject it for 5 s). */
+  breaker?: BreakerSettings;
 }
 
 export type ApplyOutcome = { applied: true; snapshot: RuntimeSnapshot } | { applied: false; reason: "unchanged" | "stale" };
@@ -182,7 +184,7 @@ export class AgentRuntime {
   private healthOf(target: BackendTarget): BackendHealth {
     let entry = this.health.get(target.identity);
     if (entry === undefined) {
-      entry = { health: new BackendHealth(), checker: null };
+      entry = { health: new BackendHealth(this.options.breaker), checker: null };
       this.health.set(target.identity, entry);
     }
     return entry.health;

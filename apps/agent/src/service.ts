@@ -56,6 +56,7 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
     shutdownTimeoutMs: env.DBMESH_AGENT_SHUTDOWN_TIMEOUT_MS,
     connectTimeoutMs: env.DBMESH_AGENT_CONNECT_TIMEOUT_MS,
     healthCheck: { intervalMs: env.DBMESH_AGENT_HEALTH_INTERVAL_MS, timeoutMs: env.DBMESH_AGENT_HEALTH_TIMEOUT_MS },
+    breaker: { failureThreshold: env.DBMESH_AGENT_BREAKER_FAILURES, openMs: env.DBMESH_AGENT_BREAKER_OPEN_MS },
     audit,
   });
 

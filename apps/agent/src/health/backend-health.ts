@@ -6,10 +6,22 @@ import { CircuitBreaker } from "./circuit-breaker";
 export const BREAKER_FAILURE_THRESHOLD = 3;
 export const BREAKER_OPEN_MS = 5_000;
 
+/** When a backend is ejected (failures in a row) and for how long before it is tried again (half open). */
+export interface BreakerSettings {
+  failureThreshold: number;
+  openMs: number;
+}
+
+export const DEFAULT_BREAKER: BreakerSettings = { failureThreshold: BREAKER_FAILURE_THRESHOLD, openMs: BREAKER_OPEN_MS };
+
 export class BackendHealth {
-  readonly breaker = new CircuitBreaker({ failureThreshold: BREAKER_FAILURE_THRESHOLD, openMs: BREAKER_OPEN_MS });
+  readonly breaker: CircuitBreaker;
   lastError: string | null = null;
   checkedAt: Date | null = null;
+
+  constructor(settings: BreakerSettings = DEFAULT_BREAKER) {
+    this.breaker = new CircuitBreaker(settings);
+  }
 
   /** Eligible for balancing. Half open counts: the next check or connection decides. */
   get healthy(): boolean {

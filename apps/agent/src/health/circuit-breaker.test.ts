@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BackendHealth } from "./backend-health";
 import { CircuitBreaker, type CircuitState } from "./circuit-breaker";
 
 function clocked(opts: { failureThreshold?: number; openMs?: number } = {}) {
@@ -148,5 +149,16 @@ describe("CircuitBreaker", () => {
     const { breaker } = clocked({ failureThreshold: 1 });
     breaker.onFailure();
     expect(breaker.state).toBe("open");
+  });
+});
+
+describe("BackendHealth with tuned breaker settings", () => {
+  it("ejects after the configured number of failures", () => {
+    const strict = new BackendHealth({ failureThreshold: 1, openMs: 60_000 });
+    strict.recordFailure("connection refused");
+    expect(strict.healthy).toBe(false);
+    const lenient = new BackendHealth();
+    lenient.recordFailure("connection refused");
+    expect(lenient.healthy).toBe(true);
   });
 });
