@@ -168,7 +168,7 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
           environmentId: req.environmentId,
           host: placement.host,
           port: placement.port,
-          // SCHEMA: the shared database; the role's search_path there is its schema.
+          // SCHEMA: the shared database; the role's search_path there, and the virtual database's, is its schema.
           database: backendDatabase,
           username: ownerRole,
           passwordEnc: encryptSecret(ownerPassword, secretKey),
@@ -187,6 +187,10 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
           trafficStrategyId: null,
           // A schema shares its database: the agent allows only that schema's tables, besides the grants.
           accessDefault: schema ? "deny" : "allow",
+          // Sessions start in the schema: the agent sends this path to the backend at login and judges
+          // unqualified names against it, so `CREATE TABLE t` is `<schema>.t` to both (the role's own
+          // search_path says the same, for direct connections).
+          searchPath: schema ? [schema] : [],
           backends: { create: [{ endpointId }] },
         },
       });
