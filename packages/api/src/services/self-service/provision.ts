@@ -8,6 +8,7 @@ import { newId } from "../../ids";
 import { mutate } from "../mutation";
 import { finalBackupHook } from "./backup-hook";
 import { assertUnprivileged, ident, literal, withAdminClient, type AdminTarget } from "./backend-admin";
+import { revealDeadline } from "./credential-lease";
 import { enqueueProvisionJob, type QueueTarget } from "./enqueue";
 import { newDatabaseNames, ownershipMarker } from "./names";
 import { SELF_SERVICE_LABEL } from "./requests";
@@ -220,7 +221,7 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
           grants: { create: [{ virtualDatabaseId: vdbId }] },
         },
       });
-      await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: encryptSecret(password, secretKey) } });
+      await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: encryptSecret(password, secretKey), pendingPasswordExpiresAt: revealDeadline() } });
       await audit({ action: "databaseRequest.register", objectType: "virtual_database", objectId: vdbId, objectName: req.virtualDatabase, after: { request: req.id, endpoint: names.endpointName, backendDatabase, schema } });
       await audit({ action: "credential.issue", objectType: "credential", objectId: cred.id, objectName: credentialName, after: { request: req.id, virtualDatabase: req.virtualDatabase, expiresAt } });
       return `registered virtual database ${req.virtualDatabase} (endpoint ${names.endpointName}) and issued credential ${credentialName}`;
@@ -377,7 +378,7 @@ async function issueAccess(deps: ProvisionDeps, req: JobRequest): Promise<void> 
           grants: { create: [{ virtualDatabaseId: vdb.id }] },
         },
       });
-      await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: encryptSecret(password, secretKey) } });
+      await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: encryptSecret(password, secretKey), pendingPasswordExpiresAt: revealDeadline() } });
       await audit({ action: "credential.issue", objectType: "credential", objectId: cred.id, objectName: credentialName, after: { request: req.id, virtualDatabase: req.virtualDatabase, accessMode: req.accessMode, tables: req.tables, expiresAt } });
       return `issued credential ${credentialName} (${accessMode.toLowerCase().replace("_", "-")})`;
     });

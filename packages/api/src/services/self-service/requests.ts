@@ -7,6 +7,7 @@ import { generatePassword } from "../../crypto/password";
 import { AppError } from "../../errors";
 import { newId } from "../../ids";
 import { mutate, notFound, type Tx } from "../mutation";
+import { revealExpired } from "./credential-lease";
 import { enqueueProvisionJob } from "./enqueue";
 import { accessCredentialName, ALLOWED_EXTENSIONS, newDatabaseNames, SIZE_CLASSES } from "./names";
 
@@ -123,8 +124,11 @@ async function toView(tx: Tx, row: RequestRow) {
     approvals: row.approvals.map((a) => ({ email: a.user.email, at: a.createdAt })),
     approvalsRequired: row.environment.requestApprovalsRequired,
     credential,
-    /** The issued password waits, encrypted, for the requester to reveal it once. */
-    passwordPending: row.pendingPasswordEnc !== null,
+    /** The issued password waits, encrypted, for the requester to reveal it once (until passwordRevealUntil). */
+    passwordPending: row.pendingPasswordEnc !== null && !revealExpired(row),
+    passwordRevealUntil: row.pendingPasswordExpiresAt,
+    /** Never revealed within its window: deleted (or about to be); rotating gives a new one. */
+    passwordExpired: revealExpired(row),
     dropAfter: row.dropAfter,
     lastError: row.lastError,
     createdAt: row.createdAt,

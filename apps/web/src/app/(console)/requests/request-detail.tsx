@@ -356,6 +356,23 @@ function ConnectionPanel({ r, mine }: { r: Request; mine: boolean }) {
         ) : (
           <CopyBox label="Connection string (without the password)" value={dsn} multiline />
         )}
+        {mine && !revoked && r.passwordExpired && !password && (
+          <Alert tone="warning" title="Password expired — rotate to get a new password">
+            The issued password was never shown and its reveal window ended
+            {r.passwordRevealUntil && (
+              <>
+                {" "}
+                <Time value={r.passwordRevealUntil} />
+              </>
+            )}
+            , so dbmesh deleted it. “Rotate password” gives you a new one, shown once.
+          </Alert>
+        )}
+        {mine && !revoked && r.passwordPending && !password && r.passwordRevealUntil && (
+          <p className="text-sm text-slate-600">
+            The password can be shown once, until <Time value={r.passwordRevealUntil} />; after that, rotate for a new one.
+          </p>
+        )}
         {error && <Alert tone="error">{error}</Alert>}
         {!revoked && (
           <div className="flex flex-wrap gap-2">
