@@ -306,11 +306,14 @@ describe("self-service database requests", () => {
     expect(staging.status).toBe("PENDING");
     await expect(dev.databaseRequest.approve({ id: staging.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
     await dba1.databaseRequest.requestChanges({ id: staging.id, comment: "a medium size, please" });
-    await dev.databaseRequest.resubmit({ id: staging.id, sizeClass: "medium", comment: "done" });
+    // A resubmit changes only what its kind of request has (a new database has no access mode) …
+    await expect(dev.databaseRequest.resubmit({ id: staging.id, accessMode: "READ_WRITE", comment: "x" })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/no accessMode/) });
+    // … and may move it into a schema of a shared database, which the DBA then places at approval.
+    await dev.databaseRequest.resubmit({ id: staging.id, sizeClass: "medium", placement: "SCHEMA", comment: "done" });
     await dba1.databaseRequest.reject({ id: staging.id, comment: "not needed after all" });
     const history = await dev.databaseRequest.get({ id: staging.id });
     expect(history.events.map((e) => e.kind)).toEqual(["submitted", "changes_requested", "resubmitted", "rejected"]);
-    expect(history.sizeClass).toBe("medium");
+    expect(history).toMatchObject({ sizeClass: "medium", placement: "SCHEMA" });
 
     const own = await dba1.databaseRequest.submit({ ...base, virtualDatabase: `${RUN}-own`, environment: "staging" });
     await expect(dba1.databaseRequest.approve({ id: own.id })).rejects.toThrow(/your own request/);
