@@ -9,6 +9,7 @@ import { runDatabaseRequestJob } from "./jobs/run-database-request";
 import { maintainSqlAuditPartitions } from "./jobs/maintain-sql-audit-partitions";
 import { pruneAgentFetches } from "./jobs/prune-agent-fetches";
 import { pruneLoginAttempts } from "./jobs/prune-login-attempts";
+import { purgeUnrevealedPasswords } from "./jobs/purge-unrevealed-passwords";
 import { detectDriftJob, runChecksJob, runStageJob } from "./jobs/schema-change";
 import { deleteBackupFileJob } from "./jobs/delete-backup-file";
 import { runBackupJob } from "./jobs/run-backup";
@@ -32,6 +33,7 @@ export const JOBS_RUN_HERE: RegisteredJob[] = [
   pruneLoginAttempts,
   pruneAgentFetches,
   maintainSqlAuditPartitions,
+  purgeUnrevealedPasswords,
   runChecksJob,
   runStageJob,
   detectDriftJob,
@@ -73,6 +75,13 @@ export const SCHEDULES: Schedule[] = [
     everyMs: 60 * 60 * 1000,
     job: "maintain-sql-audit-partitions",
     data: { daysAhead: 7, retentionDays: 30 },
+  },
+  {
+    id: "purge-unrevealed-passwords-hourly",
+    queue: "maintenance",
+    everyMs: 60 * 60 * 1000,
+    job: "purge-unrevealed-passwords",
+    data: {},
   },
   {
     // Compares every target's live schema with the snapshot taken after its last change.

@@ -49,6 +49,23 @@ describe("accessRule.tryStatement (the demo policy)", () => {
     expect(moved.decision).toMatchObject({ allowed: false, rule: "demo-deny-audit" });
   });
 
+  it("starts from the virtual database's own search path, as the agent does", async () => {
+    const dba = await h.as("DBA");
+    const demo = (await dba.virtualDatabase.list()).find((v) => v.name === "demo")!;
+    const tryIt = (sql: string) => dev.accessRule.tryStatement({ virtualDatabase: "demo", credential: "demo_app", sql });
+    expect((await tryIt("SELECT * FROM login_history")).decision).toMatchObject({ allowed: true, rule: "demo-read-all" });
+    await dba.virtualDatabase.update({ id: demo.id, data: { ...demo, searchPath: ["audit"] } });
+    try {
+      const r = await tryIt("SELECT * FROM login_history");
+      expect(r.decision).toMatchObject({ allowed: false, rule: "demo-deny-audit" });
+      expect(r.decision.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(["audit.login_history"]);
+      // RESET goes back to it too.
+      expect((await tryIt("RESET search_path; SELECT * FROM login_history")).decision).toMatchObject({ allowed: false, refusedStatement: 1 });
+    } finally {
+      await dba.virtualDatabase.update({ id: demo.id, data: { ...demo, searchPath: [] } });
+    }
+  });
+
   it("reports the circuit break the agent would refuse first, on the normalized text of each statement", async () => {
     const tryIt = (sql: string) => dev.accessRule.tryStatement({ virtualDatabase: "demo", credential: "demo_app", sql });
     expect((await tryIt("/* hi */ DrOp   TABLE customers")).circuitBreak).toEqual({ rule: "no-drop", statement: 0 });

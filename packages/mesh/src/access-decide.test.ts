@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AccessStatement, accessPolicyOf, decideStatements, expandSearchPath, widenSearchPath } from "./access-decide";
+import { type AccessStatement, accessPolicyOf, DEFAULT_SEARCH_PATH, decideStatements, expandSearchPath, initialSearchPath, widenSearchPath } from "./access-decide";
 import { sortAccessRules } from "./access-rule-order";
 
 const rules = sortAccessRules([
@@ -73,5 +73,39 @@ describe("search paths", () => {
   it("only ever widens", () => {
     expect(widenSearchPath(["public"], [{ kind: "search_path", schemas: ["audit"], local: true }], [])).toEqual(["public", "audit"]);
     expect(widenSearchPath(["public", "audit"], [{ kind: "search_path", schemas: null, local: false }], [])).toEqual(["public", "audit"]);
+  });
+});
+
+describe("a virtual database's initial search path", () => {
+  // A schema-placed self-service database: default deny, everything allowed in its own schema only.
+  const schemaRules = sortAccessRules([{ name: "owner-app", credential: "app", effect: "ALLOW" as const, operations: ["all" as const], table: "team_a.*" }]);
+  const placed = accessPolicyOf({ name: "a", accessRules: schemaRules, accessDefault: "deny", dangerousFunctions: [], searchPath: ["team_a"] });
+  const create = (name: string, schema: string | null = null) => stmt({ kind: "ddl", tables: [{ schema, name, operation: "ddl" }] });
+  const reset = stmt({ kind: "set", settings: [{ kind: "search_path", schemas: null, local: false }] });
+
+  it("resolves unqualified names in it from the first statement", () => {
+    expect(decideStatements({ policy: placed, credential: "app", statements: [create("t"), select("t")] })).toMatchObject({ allowed: true, rule: "owner-app" });
+    const d = decideStatements({ policy: placed, credential: "app", statements: [create("t")] });
+    expect(d.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(["team_a.t"]);
+    // Outside it, qualified, the default still refuses.
+    expect(decideStatements({ policy: placed, credential: "app", statements: [select("secret", "public")] })).toMatchObject({ allowed: false, rule: null });
+    expect(decideStatements({ policy: placed, credential: "other", statements: [select("t")] }).allowed).toBe(false);
+  });
+
+  it("is what RESET goes back to (and a SET to public still widens to public)", () => {
+    expect(decideStatements({ policy: placed, credential: "app", statements: [reset, select("t")] }).allowed).toBe(true);
+    const widened = decideStatements({ policy: placed, credential: "app", statements: [stmt({ kind: "set", settings: [{ kind: "search_path", schemas: ["public"], local: false }] }), select("t")] });
+    expect(widened).toMatchObject({ allowed: false, refusedStatement: 1 });
+    expect(widened.tables.map((t) => `${t.schema}.${t.name}`)).toEqual(["team_a.t", "public.t"]);
+    expect(widenSearchPath(["team_a", "public"], reset.settings, [], ["team_a"])).toEqual(["team_a", "public"]);
+    expect(widenSearchPath(["other"], reset.settings, [], ["team_a"])).toEqual(["other", "team_a"]);
+  });
+
+  it("an explicit session path (the console's) overrides it; empty or absent means the server default", () => {
+    expect(decideStatements({ policy: placed, credential: "app", statements: [select("t")], searchPath: ["public"] }).allowed).toBe(false);
+    expect(initialSearchPath([])).toBe(DEFAULT_SEARCH_PATH);
+    expect(initialSearchPath(undefined)).toBe(DEFAULT_SEARCH_PATH);
+    expect(initialSearchPath(["b", "a"])).toEqual(["b", "a"]);
+    expect(policy.searchPath).toBe(DEFAULT_SEARCH_PATH);
   });
 });

@@ -80,6 +80,15 @@ export const BUILTIN_DANGEROUS_FUNCTIONS: readonly string[] = [
 /** The search path the agent assumes for a fresh session: PostgreSQL's default `"$user", public`, with no schema named after the backend user. */
 export const DEFAULT_SEARCH_PATH: readonly string[] = ["public"];
 
+/**
+ * The schemas an unqualified name may resolve to when a session of a virtual database starts: its own
+ * `searchPath` (which the agent sends to the backends at login, so both agree), else the server default.
+ */
+export function initialSearchPath(vdbSearchPath: readonly string[] | undefined): SearchPathCandidates {
+  if (vdbSearchPath === undefined || vdbSearchPath.length === 0) return DEFAULT_SEARCH_PATH;
+  return expandSearchPath(vdbSearchPath, []);
+}
+
 export interface AccessPolicy {
   virtualDatabase: string;
   /** Most specific first (compile() orders them). */
@@ -87,6 +96,11 @@ export interface AccessPolicy {
   defaultEffect: "ALLOW" | "DENY";
   /** The built-in list plus the virtual database's own names. */
   dangerousFunctions: readonly string[];
+  /**
+   * Where a session starts, and where RESET / DISCARD ALL bring it back (see initialSearchPath); absent: the
+   * server default.
+   */
+  searchPath?: SearchPathCandidates;
 }
 
 export interface DecidedTable {
@@ -148,11 +162,19 @@ function isDangerous(policy: AccessPolicy, fn: FunctionRef): boolean {
   return false;
 }
 
-/** Applies a statement's search-path changes to the candidates (never narrowing: see the agent's session for when it may). */
-export function widenSearchPath(candidates: SearchPathCandidates, settings: readonly SettingChange[], userSchemas: readonly string[]): SearchPathCandidates {
+/**
+ * Applies a statement's search-path changes to the candidates (never narrowing: see the agent's session for when
+ * it may). `initial`: the session's starting path, what a RESET goes back to.
+ */
+export function widenSearchPath(
+  candidates: SearchPathCandidates,
+  settings: readonly SettingChange[],
+  userSchemas: readonly string[],
+  initial: SearchPathCandidates = DEFAULT_SEARCH_PATH,
+): SearchPathCandidates {
   let out = candidates;
   for (const s of settings) {
-    const add = s.kind === "search_path_unknown" ? ["*"] : expandSearchPath(s.schemas ?? DEFAULT_SEARCH_PATH, userSchemas);
+    const add = s.kind === "search_path_unknown" ? ["*"] : s.schemas === null ? initial : expandSearchPath(s.schemas, userSchemas);
     for (const schema of add) if (!out.includes(schema)) out = [...out, schema];
   }
   return out;
@@ -183,7 +205,8 @@ function describe(t: DecidedTable, policy: AccessPolicy): string {
 
 /**
  * The decision for a text's statements, in order. `searchPath` holds the schemas an unqualified name may
- * resolve to when the text starts; SETs inside the text widen it for the statements after them.
+ * resolve to when the text starts (absent: the policy's initial path); SETs inside the text widen it for the
+ * statements after them.
  */
 export function decideStatements(input: {
   policy: AccessPolicy;
@@ -200,7 +223,8 @@ export function decideStatements(input: {
     return { allowed: false, rule: null, tables: [], reason: `the statement cannot be parsed, so it is refused (fail closed): ${input.error}`, refusedStatement: 0 };
   }
   const userSchemas = input.userSchemas ?? [];
-  let path = input.searchPath ?? DEFAULT_SEARCH_PATH;
+  const initial = policy.searchPath ?? DEFAULT_SEARCH_PATH;
+  let path = input.searchPath ?? initial;
   const decided: DecidedTable[] = [];
   for (let i = 0; i < input.statements.length; i++) {
     const st = input.statements[i]!;
@@ -236,7 +260,7 @@ export function decideStatements(input: {
       const t = decided[j]!;
       if (!t.allowed) return { allowed: false, rule: t.rule, tables: decided, reason: describe(t, policy), refusedStatement: i };
     }
-    path = widenSearchPath(path, st.settings, userSchemas);
+    path = widenSearchPath(path, st.settings, userSchemas, initial);
   }
   let lastAllow: DecidedTable | undefined;
   for (const t of decided) if (t.rule !== null) lastAllow = t;
@@ -260,11 +284,13 @@ export function accessPolicyOf(vdb: {
   accessRules: readonly AccessRuleForEvaluation[];
   accessDefault: "allow" | "deny";
   dangerousFunctions: readonly string[];
+  searchPath?: readonly string[];
 }): AccessPolicy {
   return {
     virtualDatabase: vdb.name,
     rules: vdb.accessRules,
     defaultEffect: vdb.accessDefault === "deny" ? "DENY" : "ALLOW",
     dangerousFunctions: [...BUILTIN_DANGEROUS_FUNCTIONS, ...vdb.dangerousFunctions],
+    searchPath: initialSearchPath(vdb.searchPath),
   };
 }

@@ -45,3 +45,19 @@ describe("CircuitBreakMatcher", () => {
     expect(new CircuitBreakMatcher([]).match([st("ddl")], ["drop table t"])).toBeNull();
   });
 });
+
+describe("CircuitBreakMatcher on a virtual database's initial search path", () => {
+  const frozen = [CircuitBreak.parse({ name: "frozen", tables: ["team_a.ledger"], operations: ["delete"] })];
+  const del = st("delete", [{ schema: null, name: "ledger", operation: "delete" }]);
+  const reset = st("set", [], [{ kind: "search_path", schemas: null, local: false }]);
+
+  it("resolves unqualified names in it, cached or not, and RESET goes back to it", () => {
+    const placed = new CircuitBreakMatcher(frozen, [], ["team_a"]);
+    expect(placed.match([del], ["delete from ledger"])).toEqual({ rule: "frozen", statement: 0 });
+    expect(placed.match([del], ["delete from ledger"])).toEqual({ rule: "frozen", statement: 0 });
+    expect(placed.match([del], ["delete from ledger"], ["public"])).toBeNull();
+    expect(placed.match([reset, del], ["reset search_path", "delete from ledger"], ["public"])).toEqual({ rule: "frozen", statement: 1 });
+    // On the server default the same text names public.ledger.
+    expect(new CircuitBreakMatcher(frozen).match([del], ["delete from ledger"])).toBeNull();
+  });
+});

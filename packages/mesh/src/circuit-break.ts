@@ -1,4 +1,4 @@
-import { type AccessStatement, DEFAULT_SEARCH_PATH, type SearchPathCandidates, widenSearchPath } from "./access-decide";
+import { type AccessStatement, initialSearchPath, type SearchPathCandidates, widenSearchPath } from "./access-decide";
 import { tablePatternMatches } from "./access-evaluate";
 import type { CircuitBreak } from "./schemas";
 
@@ -45,15 +45,20 @@ function patternMatchesAnySchema(pattern: string, name: string): boolean {
 
 export class CircuitBreakMatcher {
   private readonly breaks: readonly CompiledBreak[];
-  /** Hits on the default search path, per analysis (its `parts` array is one frozen object per distinct text). */
+  /** Hits on the initial search path, per analysis (its `parts` array is one frozen object per distinct text). */
   private readonly onDefaultPath = new WeakMap<readonly AccessStatement[], CircuitBreakHit | null>();
+  /** Where sessions start (the virtual database's `searchPath`, else the server default). */
+  private readonly initial: SearchPathCandidates;
 
   constructor(
     breaks: readonly CircuitBreak[],
     /** What `$user` in a search path names: the backend users. */
     private readonly userSchemas: readonly string[] = [],
+    /** The virtual database's `searchPath` (empty or absent: the server default). */
+    searchPath?: readonly string[],
   ) {
     this.breaks = breaks.map(compileBreak);
+    this.initial = initialSearchPath(searchPath);
   }
 
   get size(): number {
@@ -62,14 +67,14 @@ export class CircuitBreakMatcher {
 
   /**
    * The first circuit break hit by the first statement that hits one, or null. `searchPath`: the schemas an
-   * unqualified name may resolve to when the text starts (null: the default, and the answer is cached).
+   * unqualified name may resolve to when the text starts (null: the initial path, and the answer is cached).
    */
   match(statements: readonly AccessStatement[], matchTexts: readonly string[], searchPath: SearchPathCandidates | null = null): CircuitBreakHit | null {
     if (this.breaks.length === 0) return null;
     if (searchPath !== null) return this.compute(statements, matchTexts, searchPath);
     let hit = this.onDefaultPath.get(statements);
     if (hit === undefined) {
-      hit = this.compute(statements, matchTexts, DEFAULT_SEARCH_PATH);
+      hit = this.compute(statements, matchTexts, this.initial);
       this.onDefaultPath.set(statements, hit);
     }
     return hit;
@@ -83,7 +88,7 @@ export class CircuitBreakMatcher {
       for (const b of this.breaks) {
         if (b.kinds.has(st.kind) || this.regexHits(b, text) || this.tableHits(b, st, path)) return { rule: b.name, statement: i };
       }
-      if (st.settings.length > 0) path = widenSearchPath(path, st.settings, this.userSchemas);
+      if (st.settings.length > 0) path = widenSearchPath(path, st.settings, this.userSchemas, this.initial);
     }
     return null;
   }

@@ -11,6 +11,7 @@ import {
   AuditPolicy,
   DEFAULT_AUDIT_POLICY,
   FunctionNamePattern,
+  InitialSearchPath,
   NO_RATE_LIMITS,
   RateLimits,
   DatabaseEndpoint,
@@ -68,6 +69,8 @@ export const AgentVirtualDatabase = z.object({
   rateLimits: RateLimits.default(NO_RATE_LIMITS),
   /** Extra names refused unless a rule allows `call` on them (the agent has its own built-in list too). */
   dangerousFunctions: z.array(FunctionNamePattern).default([]),
+  /** The search path sessions start with, sent to the backends at login; empty: the server's default. */
+  searchPath: InitialSearchPath,
 });
 export type AgentVirtualDatabase = z.infer<typeof AgentVirtualDatabase>;
 
@@ -150,6 +153,8 @@ export function compile(input: { revision: number; mesh: MeshDefinition; credent
       audit: vdb.audit,
       rateLimits: vdb.rateLimits,
       dangerousFunctions: [...new Set(vdb.dangerousFunctions)].sort(compareNames),
+      // Order matters here (the first schema holding a name wins): kept as written.
+      searchPath: vdb.searchPath,
       accessRules: sortAccessRules(
         mesh.accessRules
           .filter((rule) => rule.virtualDatabase === vdb.name)

@@ -272,6 +272,25 @@ export const FunctionNamePattern = z
   .max(130, "a function name must be at most 130 characters")
   .regex(/^[a-z0-9_*$]+(\.[a-z0-9_*$]+)?$/, "a function name is 'name' or 'schema.name' ('*' matches any run)");
 
+/**
+ * A schema in a virtual database's initial search path: a plain lowercase PostgreSQL identifier, so that it
+ * needs no quoting in SQL, in a search_path value or in the backend StartupMessage's `options`.
+ */
+export const SearchPathSchema = z
+  .string()
+  .trim()
+  .min(1, "a schema name cannot be empty")
+  .max(63, "a schema name must be at most 63 characters")
+  .regex(/^[a-z_][a-z0-9_]*$/, "a schema name is lowercase letters, digits and '_', not starting with a digit")
+  .refine((s) => s !== "pg_catalog" && !s.startsWith("pg_temp"), "pg_catalog and pg_temp are searched anyway: leave them out");
+
+/** The search path a virtual database's sessions start with; empty: the server's default (`"$user", public`). */
+export const InitialSearchPath = z
+  .array(SearchPathSchema)
+  .max(20, "at most 20 schemas")
+  .refine((a) => new Set(a).size === a.length, "each schema once")
+  .default([]);
+
 export const VirtualDatabase = z
   .object({
     name: ResourceName,
@@ -288,6 +307,11 @@ export const VirtualDatabase = z
     rateLimits: RateLimits.default(NO_RATE_LIMITS),
     /** Refused unless a rule allows `call` on them, on top of the agent's built-in list. */
     dangerousFunctions: z.array(FunctionNamePattern).max(200).default([]),
+    /**
+     * The search path sessions start with (the agent sends it to the backends at login and judges unqualified
+     * names against it); empty: the server's default. A schema-placed self-service database gets its schema.
+     */
+    searchPath: InitialSearchPath,
   })
   .refine((v) => v.backends.length > 0 || Object.keys(v.backendSelector).length > 0, {
     message: "choose at least one backend endpoint or a label selector",

@@ -517,4 +517,18 @@ describe("virtual database governance in YAML", () => {
     if (!("errors" in bad)) throw new Error("a rate of 0 was accepted");
     expect(bad.errors[0]?.message).toMatch(/rateLimits\.perCredentialPerSecond.*at least 1|at least 1 statement per second/);
   });
+  it("round-trips an initial search path in its order, leaves an empty one out, and refuses a name that needs quoting", () => {
+    const mesh = structuredClone(demoMesh);
+    mesh.virtualDatabases[0]!.searchPath = ["team_b", "app_a"];
+    const text = exportMeshYaml(mesh);
+    expect(text).toMatch(/searchPath:\n\s+- team_b\n\s+- app_a/);
+    const parsed = parseMeshYaml(text);
+    if (!("mesh" in parsed)) throw new Error(JSON.stringify(parsed.errors));
+    expect(parsed.mesh.virtualDatabases[0]!.searchPath).toEqual(["team_b", "app_a"]);
+    expect(exportMeshYaml(demoMesh)).not.toContain("searchPath");
+    const doc = `apiVersion: core.database-mesh.io/v1alpha1\nkind: VirtualDatabase\nmetadata: {name: v}\nspec:\n  services:\n    - name: v\n      environment: dev\n      backends: [pg-main]\n      searchPath: ["Odd Name"]\n`;
+    const bad = parseMeshYaml(doc);
+    if (!("errors" in bad)) throw new Error("a schema name with a space was accepted");
+    expect(bad.errors.map((e) => e.message).join("\n")).toMatch(/searchPath.*lowercase letters/);
+  });
 });

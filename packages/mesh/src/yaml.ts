@@ -185,6 +185,8 @@ function virtualDatabaseDocument(vdb: VirtualDatabase) {
             ? { rateLimits: { ...vdb.rateLimits } }
             : {}),
           ...(vdb.dangerousFunctions.length > 0 ? { dangerousFunctions: [...vdb.dangerousFunctions].sort(compareNames) } : {}),
+          // In order: the first schema holding a name wins.
+          ...(vdb.searchPath.length > 0 ? { searchPath: [...vdb.searchPath] } : {}),
         },
       ],
     },
@@ -690,6 +692,7 @@ function readVirtualDatabase(ctx: DocumentContext, input: DocumentInput): Draft 
       audit: service.audit,
       rateLimits: service.rateLimits,
       dangerousFunctions: service.dangerousFunctions,
+      searchPath: service.searchPath,
     },
     paths: [
       NAME,
@@ -702,6 +705,7 @@ function readVirtualDatabase(ctx: DocumentContext, input: DocumentInput): Draft 
       [["audit"], [...svc, "audit"]],
       [["rateLimits"], [...svc, "rateLimits"]],
       [["dangerousFunctions"], [...svc, "dangerousFunctions"]],
+      [["searchPath"], [...svc, "searchPath"]],
     ],
     ...(!hasOwnBackends && typeof service.trafficStrategy === "string"
       ? { inheritSelectorFrom: service.trafficStrategy }

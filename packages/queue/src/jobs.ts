@@ -19,6 +19,10 @@ export const PruneAgentFetchesPayload = z.object({
 });
 export type PruneAgentFetchesPayload = z.infer<typeof PruneAgentFetchesPayload>;
 
+/** Nothing to choose: the reveal window is fixed (PASSWORD_REVEAL_WINDOW_HOURS in packages/api). */
+export const PurgeUnrevealedPasswordsPayload = z.object({});
+export type PurgeUnrevealedPasswordsPayload = z.infer<typeof PurgeUnrevealedPasswordsPayload>;
+
 export const MaintainSqlAuditPartitionsPayload = z.object({
   /** Daily partitions are created this many days ahead, so inserts never miss one. */
   daysAhead: z.number().int().min(1).max(90).default(7),
@@ -74,6 +78,7 @@ export const JOBS = {
     "prune-login-attempts": PruneLoginAttemptsPayload,
     "prune-agent-fetches": PruneAgentFetchesPayload,
     "maintain-sql-audit-partitions": MaintainSqlAuditPartitionsPayload,
+    "purge-unrevealed-passwords": PurgeUnrevealedPasswordsPayload,
   },
   backup: { "run-backup": RunBackupPayload, "delete-backup-file": DeleteBackupFilePayload },
   restore: { "verify-backup": VerifyBackupPayload, "run-restore": RunRestorePayload },

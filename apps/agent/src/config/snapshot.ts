@@ -115,7 +115,7 @@ export function buildSnapshot(config: AgentConfig, resources: SnapshotResources)
         warnings.push(`backend ${b.name} of virtual database ${vdb.name} speaks ${b.protocol}: the agent only proxies PostgreSQL, so it is skipped`);
         continue;
       }
-      const target = toBackendTarget(b);
+      const target = toBackendTarget(b, vdb.searchPath);
       const pool = resources.obtainPool(vdb.name, target, settings);
       pools.push(pool);
       backends.push({
@@ -140,7 +140,7 @@ export function buildSnapshot(config: AgentConfig, resources: SnapshotResources)
       activeConnections: (name) => byName.get(name)?.pool.inUse ?? 0,
       primaryBalancer: createBalancer(strategy.loadBalance),
       replicaBalancer: createBalancer(strategy.loadBalance),
-      circuitBreaks: new CircuitBreakMatcher(strategy.circuitBreaks, [...new Set(backends.map((b) => b.target.user))]),
+      circuitBreaks: new CircuitBreakMatcher(strategy.circuitBreaks, [...new Set(backends.map((b) => b.target.user))], vdb.searchPath),
       concurrency: strategy.concurrencyControls.map((rule) => ({ rule, semaphore: resources.semaphore(vdb.name, rule) })),
     });
   }

@@ -17,8 +17,9 @@ import { SQLSTATE_ACCESS_DENIED, SQLSTATE_SYNTAX_ERROR, type StatementDecision }
 // a pure function of (statement text, credential, config revision, search path): it is cached per analysis
 // object (the analyzer hands out one frozen analysis per distinct text or literal shape — and never shares one
 // whose meaning depends on a literal, see `literalSensitive`) in a per-credential cache that lives as long as
-// the virtual database's runtime of one config revision. A session on the default search path, the common
-// case, pays one WeakMap lookup per statement.
+// the virtual database's runtime of one config revision. A session on its initial search path (the virtual
+// database's `searchPath`, which the agent also sends to the backends at login; else the server default), the
+// common case, pays one WeakMap lookup per statement.
 
 /** The FunctionCall message names a function by OID only: it is judged as a call of this pseudo-name. */
 export const FUNCTION_CALL_NAME = "function_call";
@@ -30,6 +31,8 @@ const FUNCTION_CALL: readonly AccessStatement[] = [
 export class CredentialAccess {
   private readonly cache = new WeakMap<StatementAnalysis, StatementDecision>();
   readonly functionCall: StatementDecision;
+  /** Where this virtual database's sessions start, and where RESET / DISCARD ALL bring them back. */
+  readonly initialPath: SearchPathCandidates;
 
   constructor(
     readonly policy: AccessPolicy,
@@ -37,14 +40,15 @@ export class CredentialAccess {
     /** What `$user` in a search path names: the users the agent logs in to backends as. */
     readonly userSchemas: readonly string[],
   ) {
-    this.functionCall = this.compute(FUNCTION_CALL, null, "call", DEFAULT_SEARCH_PATH);
+    this.initialPath = policy.searchPath ?? DEFAULT_SEARCH_PATH;
+    this.functionCall = this.compute(FUNCTION_CALL, null, "call", this.initialPath);
   }
 
-  /** The decision on the default search path (cached). */
+  /** The decision on the initial search path (cached). */
   decide(analysis: StatementAnalysis): StatementDecision {
     let d = this.cache.get(analysis);
     if (d === undefined) {
-      d = this.compute(analysis.parts, analysis.error, analysis.kind, DEFAULT_SEARCH_PATH);
+      d = this.compute(analysis.parts, analysis.error, analysis.kind, this.initialPath);
       this.cache.set(analysis, d);
     }
     return d;
@@ -108,7 +112,7 @@ export function credentialAccess(vdb: VirtualDatabaseRuntime, credential: string
  * implicit transaction) leaves the old path in force.
  */
 export class SessionAccess {
-  /** null: the default search path (decisions come from the shared cache). */
+  /** null: the initial search path (decisions come from the shared cache). */
   private candidates: SearchPathCandidates | null = null;
   /** Decisions on `candidates`, while they stay as they are. */
   private own = new WeakMap<StatementAnalysis, StatementDecision>();
@@ -120,7 +124,7 @@ export class SessionAccess {
 
   constructor(readonly access: CredentialAccess) {}
 
-  /** The schemas an unqualified name may resolve to now; null: the default search path. */
+  /** The schemas an unqualified name may resolve to now; null: the initial search path. */
   get searchPath(): SearchPathCandidates | null {
     return this.candidates;
   }
@@ -155,13 +159,14 @@ export class SessionAccess {
     let settings: readonly SettingChange[] | null = null;
     for (const p of parts) if (p.settings.length > 0) settings = settings === null ? p.settings : [...settings, ...p.settings];
     if (settings === null) return;
-    const current = this.candidates ?? DEFAULT_SEARCH_PATH;
-    const widened = widenSearchPath(current, settings, this.access.userSchemas);
+    const initial = this.access.initialPath;
+    const current = this.candidates ?? initial;
+    const widened = widenSearchPath(current, settings, this.access.userSchemas, initial);
     if (widened !== current) this.setCandidates(widened);
     const only = parts.length === 1 && settings.length === 1 ? settings[0]! : null;
     if (alone && only !== null && only.kind === "search_path" && !only.local) {
       // Sent before sentSync(): its ReadyForQuery is the next one counted.
-      this.confirm = { at: this.sent + 1, path: only.schemas === null ? DEFAULT_SEARCH_PATH : expandSearchPath(only.schemas, this.access.userSchemas) };
+      this.confirm = { at: this.sent + 1, path: only.schemas === null ? initial : expandSearchPath(only.schemas, this.access.userSchemas) };
     } else {
       this.confirm = null;
     }
@@ -183,13 +188,13 @@ export class SessionAccess {
       this.confirm = null;
       // 0x49 'I': idle, the SET's transaction committed.
       if (this.answered === c.at && !this.errorInCycle && status === 0x49) {
-        this.setCandidates(sameAsDefault(c.path) ? null : c.path);
+        this.setCandidates(samePath(c.path, this.access.initialPath) ? null : c.path);
       }
     }
     this.errorInCycle = false;
   }
 }
 
-function sameAsDefault(path: SearchPathCandidates): boolean {
-  return path.length === DEFAULT_SEARCH_PATH.length && path.every((s, i) => s === DEFAULT_SEARCH_PATH[i]);
+function samePath(a: SearchPathCandidates, b: SearchPathCandidates): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
 }

@@ -4,7 +4,7 @@ import { BackendScanner, type BackendSink } from "../pg/backend-scanner";
 import { cancelRequest, TERMINATE } from "../pg/messages";
 import { Backend, TxStatus } from "../pg/protocol";
 import { SetupReader } from "../pg/setup-reader";
-import type { BackendTarget } from "./backend-target";
+import { type BackendTarget, backendStartupParams } from "./backend-target";
 import { ResponseTracker } from "./response-tracker";
 
 // One logged-in connection to a real PostgreSQL server. While a session holds it, every byte the server sends
@@ -104,7 +104,7 @@ export class ServerConnection {
         user: target.user,
         database: target.database,
         password: target.password,
-        params: { client_encoding: "UTF8", application_name: options.applicationName },
+        params: backendStartupParams(target, options.applicationName),
       });
       const rest = reader.detach();
       const server = new ServerConnection(target, socket, session.parameters, session.processId, session.secretKey);

@@ -47,6 +47,8 @@ describe("prune-login-attempts on real Postgres and Redis", () => {
     const queue = running.queues.get("maintenance");
     const scheduler = await queue?.getJobScheduler("prune-login-attempts-hourly");
     expect(scheduler).toMatchObject({ name: "prune-login-attempts", every: HOUR });
+    // The reveal-window purge of self-service passwords (tested end to end in packages/api's self-service test).
+    expect(await queue?.getJobScheduler("purge-unrevealed-passwords-hourly")).toMatchObject({ name: "purge-unrevealed-passwords", every: HOUR });
   });
 
   it("deletes attempts older than a day and keeps the rest", async () => {

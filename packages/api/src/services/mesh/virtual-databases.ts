@@ -1,4 +1,4 @@
-import { AccessDefault, AuditMode, FunctionNamePattern, Labels, VirtualDatabase } from "@dbmesh/mesh";
+import { AccessDefault, AuditMode, FunctionNamePattern, Labels, SearchPathSchema, VirtualDatabase } from "@dbmesh/mesh";
 import { AppError } from "../../errors";
 import { newId } from "../../ids";
 import { duplicateName, notFound, type Tx } from "../mutation";
@@ -50,6 +50,8 @@ async function loadViews(tx: Tx, where: { id?: string }): Promise<VirtualDatabas
       audit: { mode: AuditMode.catch("all").parse(r.auditMode), sampleRate: r.auditSampleRate, keepLiterals: r.auditKeepLiterals },
       rateLimits: { perCredentialPerSecond: r.rateLimitPerCredential, perDatabasePerSecond: r.rateLimitPerDatabase },
       dangerousFunctions: (r.dangerousFunctions ?? []).filter((f) => FunctionNamePattern.safeParse(f).success),
+      // The agent sends the same list to the backends, so dropping an odd entry keeps the two in agreement.
+      searchPath: (r.searchPath ?? []).filter((s) => SearchPathSchema.safeParse(s).success),
       resolvedBackends: [...resolved].map(([name, role]) => ({ name, role })).sort((a, b) => a.name.localeCompare(b.name)),
       accessRuleCount: r._count.accessRules,
       createdAt: r.createdAt,
@@ -78,6 +80,7 @@ export const specOfVirtualDatabase = (v: VirtualDatabaseView): VirtualDatabase =
   audit: v.audit,
   rateLimits: v.rateLimits,
   dangerousFunctions: v.dangerousFunctions,
+  searchPath: v.searchPath,
 });
 const specOf = specOfVirtualDatabase;
 
@@ -108,6 +111,7 @@ export async function saveVirtualDatabase(tx: Tx, input: VirtualDatabase, id?: s
     rateLimitPerCredential: input.rateLimits.perCredentialPerSecond,
     rateLimitPerDatabase: input.rateLimits.perDatabasePerSecond,
     dangerousFunctions: [...new Set(input.dangerousFunctions)],
+    searchPath: input.searchPath,
   };
   let before: VirtualDatabase | null = null;
   if (!id) {

@@ -1,5 +1,6 @@
+import type { Db } from "@dbmesh/db";
 import { z } from "zod";
-import type { Context } from "../../context";
+import type { Actor, Context } from "../../context";
 import { requireActor } from "../../actor";
 import { decryptSecret } from "../../crypto/secret-box";
 import { generatePassword } from "../../crypto/password";
@@ -91,6 +92,11 @@ export async function rotateLeasedCredential(ctx: Context, input: { id: string }
       where: { id: cred.id },
       data: { scramVerifier: verifier, previousScramVerifier: cred.scramVerifier, previousValidUntil },
     });
+    // A password still waiting to be revealed (or expired) is the old one now: it goes, with its deadline.
+    await tx.databaseRequest.updateMany({
+      where: { credentialName: cred.name, OR: [{ pendingPasswordEnc: { not: null } }, { pendingPasswordExpiresAt: { not: null } }] },
+      data: { pendingPasswordEnc: null, pendingPasswordExpiresAt: null },
+    });
     await audit({ action: "credential.rotate", objectType: "credential", objectId: cred.id, objectName: cred.name, after: { previousValidUntil } });
     return { id: cred.id, name: cred.name, password, previousValidUntil };
   });
@@ -108,19 +114,83 @@ export async function revokeLeasedCredential(ctx: Context, input: { id: string }
   });
 }
 
+/**
+ * How long an issued password waits, encrypted on its request, for its one reveal: a fixed 7 days (long enough
+ * for a weekend or a holiday, short enough that a forgotten password does not sit in dbmesh for the credential's
+ * life). Afterwards the maintenance job (`purge-unrevealed-passwords`) deletes it; rotating gives a new one.
+ */
+export const PASSWORD_REVEAL_WINDOW_HOURS = 7 * 24;
+
+export function revealDeadline(from = new Date()): Date {
+  return new Date(from.getTime() + PASSWORD_REVEAL_WINDOW_HOURS * 3600_000);
+}
+
+/** Whether the reveal window of a request's issued password is over (purged or not yet). */
+export function revealExpired(req: { pendingPasswordExpiresAt: Date | null }, now = new Date()): boolean {
+  return req.pendingPasswordExpiresAt !== null && req.pendingPasswordExpiresAt <= now;
+}
+
 /** The issued password, once: it is deleted as it is returned. */
 export async function revealIssuedPassword(ctx: Context, input: { id: string }) {
   const actor = requireActor(ctx);
   return mutate(ctx, { mesh: false }, async (tx, audit) => {
     const req = await tx.databaseRequest.findUnique({ where: { id: input.id } });
     if (!req || req.requesterId !== actor.userId) throw notFound("database request", input.id);
+    // Checked before the password itself: an expired one is refused even before the purge has run.
+    if (revealExpired(req)) {
+      throw new AppError("PRECONDITION_FAILED", `the password was never revealed and expired ${req.pendingPasswordExpiresAt!.toISOString()}: rotate the credential for a new one`);
+    }
     if (!req.pendingPasswordEnc || !req.credentialName) {
       throw new AppError("PRECONDITION_FAILED", "the password was already shown once (or is not issued yet): rotate the credential for a new one");
     }
     const password = decryptSecret(req.pendingPasswordEnc, ctx.env.DBMESH_SECRET_KEY);
-    await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: null } });
+    await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: null, pendingPasswordExpiresAt: null } });
     const cred = await tx.credential.findUnique({ where: { name: req.credentialName } });
     await audit({ action: "credential.reveal", objectType: "credential", objectId: cred?.id ?? null, objectName: req.credentialName, after: { request: req.id } });
     return { credential: req.credentialName, credentialId: cred?.id ?? null, virtualDatabase: req.virtualDatabase, password };
   });
+}
+
+const MAINTENANCE_ACTOR: Actor = {
+  kind: "system",
+  userId: "system:maintenance",
+  email: "worker@dbmesh",
+  name: "maintenance job",
+  role: "ADMIN",
+  mfaSatisfied: true,
+};
+
+/**
+ * Deletes issued passwords whose reveal window is over (the maintenance queue runs this hourly). One transaction
+ * per password, each with its audit event; the deadline stays on the request so the console can say "expired".
+ * Idempotent: a second run finds nothing.
+ */
+export async function purgeUnrevealedPasswords(db: Db, now = new Date()): Promise<{ purged: number }> {
+  const due = await db.databaseRequest.findMany({
+    where: { pendingPasswordEnc: { not: null }, pendingPasswordExpiresAt: { lte: now } },
+    select: { id: true },
+  });
+  let purged = 0;
+  for (const { id } of due) {
+    const done = await mutate({ db, actor: MAINTENANCE_ACTOR, ip: null }, { mesh: false }, async (tx, audit) => {
+      // Re-read inside the transaction: the developer may have revealed it meanwhile.
+      const { count } = await tx.databaseRequest.updateMany({
+        where: { id, pendingPasswordEnc: { not: null }, pendingPasswordExpiresAt: { lte: now } },
+        data: { pendingPasswordEnc: null },
+      });
+      if (count === 0) return false;
+      const req = await tx.databaseRequest.findUniqueOrThrow({ where: { id }, select: { credentialName: true, virtualDatabase: true, pendingPasswordExpiresAt: true } });
+      const cred = req.credentialName ? await tx.credential.findUnique({ where: { name: req.credentialName }, select: { id: true } }) : null;
+      await audit({
+        action: "credential.reveal_expired",
+        objectType: "credential",
+        objectId: cred?.id ?? null,
+        objectName: req.credentialName,
+        after: { request: id, virtualDatabase: req.virtualDatabase, expiredAt: req.pendingPasswordExpiresAt },
+      });
+      return true;
+    });
+    if (done) purged++;
+  }
+  return { purged };
 }

@@ -2,3 +2,4 @@
 export { runDatabaseRequest, dropDecommissioned, cleanUpFailed, type ProvisionDeps } from "./provision";
 export { registerFinalBackupHook, type FinalBackupHook, type FinalBackupTarget } from "./backup-hook";
 export { closeProvisionQueues } from "./enqueue";
+export { purgeUnrevealedPasswords, PASSWORD_REVEAL_WINDOW_HOURS } from "./credential-lease";

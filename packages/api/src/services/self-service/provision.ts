@@ -8,6 +8,7 @@ import { newId } from "../../ids";
 import { mutate } from "../mutation";
 import { finalBackupHook } from "./backup-hook";
 import { assertUnprivileged, ident, literal, withAdminClient, type AdminTarget } from "./backend-admin";
+import { revealDeadline } from "./credential-lease";
 import { enqueueProvisionJob, type QueueTarget } from "./enqueue";
 import { newDatabaseNames, ownershipMarker } from "./names";
 import { SELF_SERVICE_LABEL } from "./requests";
@@ -168,7 +169,7 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
           environmentId: req.environmentId,
           host: placement.host,
           port: placement.port,
-          // SCHEMA: the shared database; the role's search_path there is its schema.
+          // SCHEMA: the shared database; the role's search_path there, and the virtual database's, is its schema.
           database: backendDatabase,
           username: ownerRole,
           passwordEnc: encryptSecret(ownerPassword, secretKey),
@@ -187,6 +188,10 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
           trafficStrategyId: null,
           // A schema shares its database: the agent allows only that schema's tables, besides the grants.
           accessDefault: schema ? "deny" : "allow",
+          // Sessions start in the schema: the agent sends this path to the backend at login and judges
+          // unqualified names against it, so `CREATE TABLE t` is `<schema>.t` to both (the role's own
+          // search_path says the same, for direct connections).
+          searchPath: schema ? [schema] : [],
           backends: { create: [{ endpointId }] },
         },
       });
@@ -216,7 +221,7 @@ async function provisionNewDatabase(deps: ProvisionDeps, req: JobRequest): Promi
           grants: { create: [{ virtualDatabaseId: vdbId }] },
         },
       });
-      await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: encryptSecret(password, secretKey) } });
+      await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: encryptSecret(password, secretKey), pendingPasswordExpiresAt: revealDeadline() } });
       await audit({ action: "databaseRequest.register", objectType: "virtual_database", objectId: vdbId, objectName: req.virtualDatabase, after: { request: req.id, endpoint: names.endpointName, backendDatabase, schema } });
       await audit({ action: "credential.issue", objectType: "credential", objectId: cred.id, objectName: credentialName, after: { request: req.id, virtualDatabase: req.virtualDatabase, expiresAt } });
       return `registered virtual database ${req.virtualDatabase} (endpoint ${names.endpointName}) and issued credential ${credentialName}`;
@@ -373,7 +378,7 @@ async function issueAccess(deps: ProvisionDeps, req: JobRequest): Promise<void> 
           grants: { create: [{ virtualDatabaseId: vdb.id }] },
         },
       });
-      await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: encryptSecret(password, secretKey) } });
+      await tx.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordEnc: encryptSecret(password, secretKey), pendingPasswordExpiresAt: revealDeadline() } });
       await audit({ action: "credential.issue", objectType: "credential", objectId: cred.id, objectName: credentialName, after: { request: req.id, virtualDatabase: req.virtualDatabase, accessMode: req.accessMode, tables: req.tables, expiresAt } });
       return `issued credential ${credentialName} (${accessMode.toLowerCase().replace("_", "-")})`;
     });

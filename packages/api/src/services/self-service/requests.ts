@@ -7,6 +7,7 @@ import { generatePassword } from "../../crypto/password";
 import { AppError } from "../../errors";
 import { newId } from "../../ids";
 import { mutate, notFound, type Tx } from "../mutation";
+import { revealExpired } from "./credential-lease";
 import { enqueueProvisionJob } from "./enqueue";
 import { accessCredentialName, ALLOWED_EXTENSIONS, newDatabaseNames, SIZE_CLASSES } from "./names";
 
@@ -73,6 +74,11 @@ export const ResubmitInput = z.object({
   comment: z.string().trim().max(2000).default(""),
 });
 
+/** What a resubmit may change, per kind of request. */
+const COMMON_FIELDS: ReadonlySet<string> = new Set(["purpose", "team"]);
+const NEW_DATABASE_FIELDS: ReadonlySet<string> = new Set([...COMMON_FIELDS, "sizeClass", "extensions", "placement"]);
+const ACCESS_FIELDS: ReadonlySet<string> = new Set([...COMMON_FIELDS, "accessMode", "tables"]);
+
 const REVIEWERS = new Set(["ADMIN", "DBA"]);
 const READERS = new Set(["ADMIN", "DBA", "AUDITOR"]);
 
@@ -123,8 +129,11 @@ async function toView(tx: Tx, row: RequestRow) {
     approvals: row.approvals.map((a) => ({ email: a.user.email, at: a.createdAt })),
     approvalsRequired: row.environment.requestApprovalsRequired,
     credential,
-    /** The issued password waits, encrypted, for the requester to reveal it once. */
-    passwordPending: row.pendingPasswordEnc !== null,
+    /** The issued password waits, encrypted, for the requester to reveal it once (until passwordRevealUntil). */
+    passwordPending: row.pendingPasswordEnc !== null && !revealExpired(row),
+    passwordRevealUntil: row.pendingPasswordExpiresAt,
+    /** Never revealed within its window: deleted (or about to be); rotating gives a new one. */
+    passwordExpired: revealExpired(row),
     dropAfter: row.dropAfter,
     lastError: row.lastError,
     createdAt: row.createdAt,
@@ -353,7 +362,14 @@ export async function resubmitRequest(ctx: Context, input: z.infer<typeof Resubm
     if (row.requesterId !== actor.userId) throw new AppError("FORBIDDEN", "only the requester can change and resubmit a request");
     if (row.status !== "CHANGES_REQUESTED") throw new AppError("PRECONDITION_FAILED", `request ${row.id} is ${row.status.toLowerCase().replace(/_/g, " ")}: only a request sent back for changes can be resubmitted`);
     const { id: _id, comment, ...changes } = input;
-    const data = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    const data: Record<string, unknown> = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    // Only what the kind of request has: a placement on an access request would be kept and mean nothing.
+    const applicable = row.kind === "NEW_DATABASE" ? NEW_DATABASE_FIELDS : row.kind === "ACCESS" ? ACCESS_FIELDS : COMMON_FIELDS;
+    for (const field of Object.keys(data)) {
+      if (!applicable.has(field)) throw new AppError("BAD_REQUEST", `a ${row.kind.toLowerCase().replace(/_/g, " ")} request has no ${field}`, { field });
+    }
+    // A DBA's earlier pick of a shared database was for a schema: placed as a database of its own, it goes.
+    if (data.placement === "DATABASE" && row.placement === "SCHEMA") data.backendDatabase = null;
     await tx.databaseRequest.update({ where: { id: row.id }, data: { ...data, status: "PENDING" } });
     await addEvent(tx, row.id, "resubmitted", actor, comment);
     await audit({ action: "databaseRequest.resubmit", objectType: "database_request", objectId: row.id, objectName: row.virtualDatabase, after: data });

@@ -161,17 +161,26 @@ describe("self-service: a schema in a shared database", () => {
     const secret = await dev.databaseRequest.revealPassword({ id: submitted.id });
     secrets.alpha = { ...secret, requestId: submitted.id };
     const c = await connectWhenReady(secret.credential, secret.password, ALPHA);
-    // The agent's second layer knows the session's path only from what it sees (it assumes `public` at
-    // start, not the role's server-side setting), so an unqualified name is refused until the developer
-    // sets the path the role already has on the server: then names resolve to the schema on both sides.
-    await expect(c.query("CREATE TABLE early (x int)")).rejects.toThrow(/refused/);
-    await c.query(`SET search_path TO ${ALPHA_SCHEMA}`);
+    // The virtual database's initial search path is the schema: the agent judges unqualified names there and
+    // starts the backend session there, so both resolve `items` to <schema>.items from the first statement.
+    expect(vdb.searchPath).toEqual([ALPHA_SCHEMA]);
+    expect((await c.query("SHOW search_path")).rows[0].search_path).toBe(ALPHA_SCHEMA);
     await c.query("CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL)");
     await c.query("INSERT INTO items (name) VALUES ('a'), ('b')");
     expect((await c.query("SELECT count(*)::int AS n FROM items")).rows[0].n).toBe(2);
     expect((await c.query(`SELECT count(*)::int AS n FROM ${ALPHA_SCHEMA}.items`)).rows[0].n).toBe(2);
-    // Outside its schema the agent refuses: the shared database's own table.
-    await expect(c.query("SELECT * FROM public.house_secret")).rejects.toThrow(/refused/);
+    // Outside its schema the agent refuses: the shared database's own table, qualified or reached by a path.
+    await expect(c.query("SELECT * FROM public.house_secret")).rejects.toMatchObject({ code: "42501", message: expect.stringMatching(/refused/) });
+    await c.query("SET search_path TO public");
+    await expect(c.query("SELECT * FROM house_secret")).rejects.toMatchObject({ code: "42501", message: expect.stringMatching(/public\.house_secret/) });
+    await expect(c.query("SELECT count(*) FROM items")).rejects.toMatchObject({ code: "42501" });
+    // RESET and DISCARD ALL go back to the initial path, on both sides.
+    await c.query("RESET search_path");
+    expect((await c.query("SELECT count(*)::int AS n FROM items")).rows[0].n).toBe(2);
+    await c.query("SET search_path TO public");
+    await c.query("DISCARD ALL");
+    expect((await c.query("SHOW search_path")).rows[0].search_path).toBe(ALPHA_SCHEMA);
+    expect((await c.query("SELECT count(*)::int AS n FROM items")).rows[0].n).toBe(2);
     await c.end();
     const where = await asAdmin(SHARED, async (cl) => (await cl.query("SELECT table_schema FROM information_schema.tables WHERE table_name = 'items'")).rows);
     expect(where).toEqual([{ table_schema: ALPHA_SCHEMA }]);
@@ -191,8 +200,10 @@ describe("self-service: a schema in a shared database", () => {
     expect(ready).toMatchObject({ backendDatabase: SHARED, backendSchema: BETA_SCHEMA, endpoint: { name: "pg-dev" } });
     const secret = await dev.databaseRequest.revealPassword({ id: submitted.id });
     secrets.beta = { ...secret, requestId: submitted.id };
+    // The agent sends the path at login, so it holds even when the role's own setting is gone (a DBA reset it).
+    await asAdmin(SHARED, (cl) => cl.query(`ALTER ROLE ${BETA_SCHEMA}_owner IN DATABASE ${SHARED} RESET search_path`));
     const c = await connectWhenReady(secret.credential, secret.password, BETA);
-    await c.query(`SET search_path TO ${BETA_SCHEMA}`);
+    expect((await c.query("SHOW search_path")).rows[0].search_path).toBe(BETA_SCHEMA);
     await c.query("CREATE TABLE notes (body text)");
     await c.query("INSERT INTO notes VALUES ('beta only')");
     // The agent refuses another schema's table before the server sees it.

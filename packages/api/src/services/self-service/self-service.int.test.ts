@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QUEUE_NAMES, queuePrefix } from "@dbmesh/queue";
-import { Queue } from "bullmq";
+import { Queue, QueueEvents } from "bullmq";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentProtocol } from "../../agent-protocol/handlers";
@@ -208,6 +208,50 @@ describe("self-service database requests", () => {
     expect((await dba1.accessRule.tryStatement({ virtualDatabase: ORDERS, credential: orders.credential, sql: "DELETE FROM orders" })).decision.allowed).toBe(true);
   }, 60_000);
 
+  it("an issued password never revealed expires: refused, purged by the maintenance job with an audit event, and a rotation gives a new one", async () => {
+    const req = await dev.databaseRequest.submit({ kind: "ACCESS", virtualDatabase: ORDERS, purpose: "forgotten", team: "bi", accessMode: "READ_ONLY", tables: ["public.orders"] });
+    const ready = await waitForStatus(dev, req.id, "READY");
+    expect(ready).toMatchObject({ passwordPending: true, passwordExpired: false });
+    // The window is 7 days from the issue.
+    expect(Math.abs(ready.passwordRevealUntil!.getTime() - (Date.now() + 7 * 24 * 3600_000))).toBeLessThan(120_000);
+
+    // The week passes (moved on the row: the purge compares with the database's clock through Prisma).
+    await h.tdb.db.databaseRequest.update({ where: { id: req.id }, data: { pendingPasswordExpiresAt: new Date(Date.now() - 1000) } });
+    expect(await dev.databaseRequest.get({ id: req.id })).toMatchObject({ passwordPending: false, passwordExpired: true });
+    await expect(dev.databaseRequest.revealPassword({ id: req.id })).rejects.toThrow(/never revealed and expired.*rotate/);
+    expect((await h.tdb.db.databaseRequest.findUniqueOrThrow({ where: { id: req.id } })).pendingPasswordEnc).not.toBeNull();
+
+    // The real worker's maintenance queue runs the purge.
+    const queue = new Queue("maintenance", { connection: { url: h.env.REDIS_URL }, prefix: queuePrefix(PREFIX) });
+    const events = new QueueEvents("maintenance", { connection: { url: h.env.REDIS_URL }, prefix: queuePrefix(PREFIX) });
+    try {
+      await events.waitUntilReady();
+      const job = await queue.add("purge-unrevealed-passwords", {});
+      expect(await job.waitUntilFinished(events, 30_000)).toEqual({ purged: 1 });
+      const again = await queue.add("purge-unrevealed-passwords", {});
+      expect(await again.waitUntilFinished(events, 30_000)).toEqual({ purged: 0 });
+    } finally {
+      await events.close();
+      await queue.close();
+    }
+    const row = await h.tdb.db.databaseRequest.findUniqueOrThrow({ where: { id: req.id } });
+    expect(row.pendingPasswordEnc).toBeNull();
+    expect(row.pendingPasswordExpiresAt).not.toBeNull();
+    const view = await dev.databaseRequest.get({ id: req.id });
+    expect(view).toMatchObject({ passwordPending: false, passwordExpired: true });
+    const purged = await h.tdb.db.auditEvent.findMany({ where: { action: "credential.reveal_expired", objectName: row.credentialName } });
+    expect(purged).toHaveLength(1);
+    expect(purged[0]).toMatchObject({ actorKind: "system", objectId: view.credential!.id, after: expect.objectContaining({ request: req.id }) });
+
+    // Rotating gives the developer a password again, and the request no longer says "expired".
+    const rotated = await dev.databaseRequest.rotateCredential({ id: view.credential!.id });
+    expect(await dev.databaseRequest.get({ id: req.id })).toMatchObject({ passwordPending: false, passwordExpired: false, passwordRevealUntil: null });
+    const c = await connectWhenReady(rotated.name, rotated.password, ORDERS);
+    expect((await c.query("SELECT count(*)::int AS n FROM orders")).rows[0].n).toBe(2);
+    await c.end();
+    await dev.databaseRequest.revokeCredential({ id: view.credential!.id });
+  }, 90_000);
+
   it("renews the lease: the credential and the backend role's VALID UNTIL move together; others cannot see or touch it", async () => {
     const before = await h.tdb.db.credential.findUniqueOrThrow({ where: { id: orders.credentialId } });
     await new Promise((r) => setTimeout(r, 20));
@@ -262,11 +306,14 @@ describe("self-service database requests", () => {
     expect(staging.status).toBe("PENDING");
     await expect(dev.databaseRequest.approve({ id: staging.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
     await dba1.databaseRequest.requestChanges({ id: staging.id, comment: "a medium size, please" });
-    await dev.databaseRequest.resubmit({ id: staging.id, sizeClass: "medium", comment: "done" });
+    // A resubmit changes only what its kind of request has (a new database has no access mode) …
+    await expect(dev.databaseRequest.resubmit({ id: staging.id, accessMode: "READ_WRITE", comment: "x" })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/no accessMode/) });
+    // … and may move it into a schema of a shared database, which the DBA then places at approval.
+    await dev.databaseRequest.resubmit({ id: staging.id, sizeClass: "medium", placement: "SCHEMA", comment: "done" });
     await dba1.databaseRequest.reject({ id: staging.id, comment: "not needed after all" });
     const history = await dev.databaseRequest.get({ id: staging.id });
     expect(history.events.map((e) => e.kind)).toEqual(["submitted", "changes_requested", "resubmitted", "rejected"]);
-    expect(history.sizeClass).toBe("medium");
+    expect(history).toMatchObject({ sizeClass: "medium", placement: "SCHEMA" });
 
     const own = await dba1.databaseRequest.submit({ ...base, virtualDatabase: `${RUN}-own`, environment: "staging" });
     await expect(dba1.databaseRequest.approve({ id: own.id })).rejects.toThrow(/your own request/);

@@ -250,9 +250,22 @@ function ResubmitPanel({ r }: { r: Request }) {
   const commentId = useId();
   const purposeId = useId();
   const sizeId = useId();
+  const placeId = useId();
+  const accessId = useId();
+  const tablesId = useId();
   const [comment, setComment] = useState("");
   const [purpose, setPurpose] = useState(r.purpose);
   const [sizeClass, setSizeClass] = useState(r.sizeClass as "small" | "medium" | "large");
+  // What a DBA most often asks to change: where a new database lives, and how much an access request reaches.
+  const [placement, setPlacement] = useState(r.placement);
+  const [accessMode, setAccessMode] = useState(r.accessMode ?? "READ_ONLY");
+  const [tables, setTables] = useState(r.tables.join(", "));
+  const changes =
+    r.kind === "NEW_DATABASE"
+      ? { sizeClass, placement }
+      : r.kind === "ACCESS"
+        ? { accessMode, tables: tables.split(/[\s,]+/).map((t) => t.trim()).filter(Boolean) }
+        : {};
   const resubmit = useMutation(trpc.databaseRequest.resubmit.mutationOptions());
   const { run, error } = useActions();
   const last = [...r.events].reverse().find((e) => e.kind === "changes_requested");
@@ -282,6 +295,37 @@ function ResubmitPanel({ r }: { r: Request }) {
             </select>
           </div>
         )}
+        {r.kind === "NEW_DATABASE" && (
+          <div className="sm:w-64">
+            <label htmlFor={placeId} className="mb-1 block text-sm font-medium text-slate-800">
+              Where it lives
+            </label>
+            <select id={placeId} className={inputClass} value={placement} onChange={(e) => setPlacement(e.target.value as typeof placement)}>
+              <option value="DATABASE">a database of its own</option>
+              <option value="SCHEMA">a schema in a shared database</option>
+            </select>
+          </div>
+        )}
+        {r.kind === "ACCESS" && (
+          <>
+            <div className="sm:w-64">
+              <label htmlFor={accessId} className="mb-1 block text-sm font-medium text-slate-800">
+                Access
+              </label>
+              <select id={accessId} className={inputClass} value={accessMode} onChange={(e) => setAccessMode(e.target.value as typeof accessMode)}>
+                <option value="READ_ONLY">read-only</option>
+                <option value="READ_WRITE">read-write</option>
+              </select>
+            </div>
+            <div>
+              <label htmlFor={tablesId} className="mb-1 block text-sm font-medium text-slate-800">
+                Limit to tables
+              </label>
+              <input id={tablesId} className={inputClass} value={tables} placeholder="every table" onChange={(e) => setTables(e.target.value)} />
+              <p className="mt-1 text-xs text-slate-500">Table patterns separated by commas, e.g. public.orders, reporting.*. Empty: every table.</p>
+            </div>
+          </>
+        )}
         <CommentBox id={commentId} value={comment} onChange={setComment} label="What you changed" />
         {error && <Alert tone="error">{error}</Alert>}
         <button
@@ -289,7 +333,7 @@ function ResubmitPanel({ r }: { r: Request }) {
           className={btn.primary}
           onClick={() =>
             void run(
-              () => resubmit.mutateAsync({ id: r.id, comment, purpose, ...(r.kind === "NEW_DATABASE" ? { sizeClass } : {}) }),
+              () => resubmit.mutateAsync({ id: r.id, comment, purpose, ...changes }),
               "Resubmitted for review.",
             )
           }
@@ -355,6 +399,23 @@ function ConnectionPanel({ r, mine }: { r: Request; mine: boolean }) {
           </>
         ) : (
           <CopyBox label="Connection string (without the password)" value={dsn} multiline />
+        )}
+        {mine && !revoked && r.passwordExpired && !password && (
+          <Alert tone="warning" title="Password expired — rotate to get a new password">
+            The issued password was never shown and its reveal window ended
+            {r.passwordRevealUntil && (
+              <>
+                {" "}
+                <Time value={r.passwordRevealUntil} />
+              </>
+            )}
+            , so dbmesh deleted it. “Rotate password” gives you a new one, shown once.
+          </Alert>
+        )}
+        {mine && !revoked && r.passwordPending && !password && r.passwordRevealUntil && (
+          <p className="text-sm text-slate-600">
+            The password can be shown once, until <Time value={r.passwordRevealUntil} />; after that, rotate for a new one.
+          </p>
         )}
         {error && <Alert tone="error">{error}</Alert>}
         {!revoked && (

@@ -1,6 +1,6 @@
 "use client";
 
-import { BUILTIN_DANGEROUS_FUNCTIONS, DEFAULT_AUDIT_POLICY, FunctionNamePattern, ResourceName, VirtualDatabase } from "@dbmesh/mesh";
+import { BUILTIN_DANGEROUS_FUNCTIONS, DEFAULT_AUDIT_POLICY, FunctionNamePattern, InitialSearchPath, ResourceName, VirtualDatabase } from "@dbmesh/mesh";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
@@ -53,6 +53,11 @@ const VdbForm = z
       .string()
       .transform((s) => s.split(/[\s,]+/).filter((f) => f !== ""))
       .pipe(z.array(FunctionNamePattern).max(200, "at most 200 function names")),
+    // Comma or space separated, in order (the first schema holding a name wins).
+    searchPath: z
+      .string()
+      .transform((s) => s.split(/[\s,]+/).filter((f) => f !== ""))
+      .pipe(InitialSearchPath.unwrap()),
   })
   .refine((v) => v.backends.length > 0 || v.backendSelector.length > 0, {
     message: "choose at least one backend endpoint or a label selector",
@@ -61,7 +66,7 @@ const VdbForm = z
 type FormIn = z.input<typeof VdbForm>;
 type FormOut = z.output<typeof VdbForm>;
 
-const FIELDS = ["name", "description", "environment", "trafficStrategy", "backends", "backendSelector", "accessDefault", "audit", "rateLimits", "dangerousFunctions"];
+const FIELDS = ["name", "description", "environment", "trafficStrategy", "backends", "backendSelector", "accessDefault", "audit", "rateLimits", "dangerousFunctions", "searchPath"];
 
 const rateText = (n: number | null | undefined) => (n === null || n === undefined ? "" : String(n));
 
@@ -117,6 +122,7 @@ function VdbFormView({ vdb, environments, endpoints, strategies }: { vdb?: Vdb; 
           audit: vdb.audit,
           rateLimits: { perCredentialPerSecond: rateText(vdb.rateLimits.perCredentialPerSecond), perDatabasePerSecond: rateText(vdb.rateLimits.perDatabasePerSecond) },
           dangerousFunctions: vdb.dangerousFunctions.join("\n"),
+          searchPath: vdb.searchPath.join(", "),
         }
       : {
           name: "",
@@ -129,6 +135,7 @@ function VdbFormView({ vdb, environments, endpoints, strategies }: { vdb?: Vdb; 
           audit: DEFAULT_AUDIT_POLICY,
           rateLimits: { perCredentialPerSecond: "", perDatabasePerSecond: "" },
           dangerousFunctions: "",
+          searchPath: "",
         },
   });
   const create = useMutation(trpc.virtualDatabase.create.mutationOptions());
@@ -264,6 +271,12 @@ function VdbFormView({ vdb, environments, endpoints, strategies }: { vdb?: Vdb; 
                   label="More dangerous functions"
                   rows={3}
                   hint={`One per line (schema.name or name, * as a wildcard), refused unless a rule allows “call” on them. Always refused: ${BUILTIN_DANGEROUS_FUNCTIONS.slice(0, 6).join(", ")} and ${BUILTIN_DANGEROUS_FUNCTIONS.length - 6} more.`}
+                />
+                <TextField
+                  name="searchPath"
+                  label="Initial search path"
+                  hint="Schemas, in order, comma separated. Sessions start with this search_path (the agent sets it on the backend at login) and unqualified names are judged against it. Blank: the server default (“$user”, public)."
+                  autoComplete="off"
                 />
                 <TextField
                   name="rateLimits.perCredentialPerSecond"
