@@ -139,6 +139,15 @@ export class PgParser {
 }
 
 /**
+ * The NUL-terminated UTF-8 string at `ptr`. Emscripten's UTF8ToString finds the end with a JS loop over the
+ * bytes: ~11 µs for a 7 KB tree, against ~3 µs for a native search and decode.
+ */
+function cString(heap: Uint8Array, ptr: number): string {
+  const end = heap.indexOf(0, ptr);
+  return Buffer.from(heap.buffer, heap.byteOffset + ptr, (end === -1 ? heap.length : end) - ptr).toString("utf8");
+}
+
+/**
  * libpg-query's parseSync, returning syntax errors instead of throwing them. Throws only when the module
  * itself fails; then nothing more is called on it (not even free): the caller throws the instance away.
  */
@@ -159,7 +168,7 @@ function parseWith(wasm: PgQueryWasm, sql: string): ParseOutcome {
   } else if (treePtr === 0) {
     throw new Error("the parser returned no tree");
   } else {
-    outcome = { ok: true, tree: JSON.parse(wasm.UTF8ToString(treePtr)) as ParseTree };
+    outcome = { ok: true, tree: JSON.parse(cString(wasm.HEAPU8, treePtr)) as ParseTree };
   }
   wasm._free(queryPtr);
   wasm._wasm_free_parse_result(resultPtr);

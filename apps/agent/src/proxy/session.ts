@@ -607,7 +607,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       return true;
     }
     // Each statement alone, on its normalized text and its tables as the session's search path resolves them.
-    const hit = this.vdb.circuitBreaks.match(analysis.parts, analysis.matchTexts, this.access.searchPath);
+    const hit = this.vdb.circuitBreaks.match(analysis.parts, analysis, this.access.searchPath);
     if (hit !== null) {
       this.refusal = {
         code: SqlState.InsufficientPrivilege,
