@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { pruneInertNodes } from "./tree-prune";
 
 // PostgreSQL's own parser, compiled to WASM by libpg-query. We drive the Emscripten module directly
 // instead of libpg-query's `parseSync` for one reason: a statement nested deeply enough overflows the
@@ -94,7 +95,8 @@ export class PgParser {
     }
   }
 
-  parse(sql: string): ParseOutcome {
+  /** `prune`: drop the nodes SQL analysis never reads (see tree-prune.ts); the linter wants the whole tree. */
+  parse(sql: string, prune = false): ParseOutcome {
     const wasm = this.current;
     if (wasm === null) {
       this.refill();
@@ -102,7 +104,7 @@ export class PgParser {
     }
     let outcome: ParseOutcome;
     try {
-      outcome = parseWith(wasm, sql);
+      outcome = parseWith(wasm, sql, prune);
     } catch (err) {
       this.retire();
       return err instanceof RangeError
@@ -151,7 +153,7 @@ function cString(heap: Uint8Array, ptr: number): string {
  * libpg-query's parseSync, returning syntax errors instead of throwing them. Throws only when the module
  * itself fails; then nothing more is called on it (not even free): the caller throws the instance away.
  */
-function parseWith(wasm: PgQueryWasm, sql: string): ParseOutcome {
+function parseWith(wasm: PgQueryWasm, sql: string, prune: boolean): ParseOutcome {
   const len = wasm.lengthBytesUTF8(sql) + 1;
   const queryPtr = wasm._malloc(len);
   wasm.stringToUTF8(sql, queryPtr, len);
@@ -168,7 +170,8 @@ function parseWith(wasm: PgQueryWasm, sql: string): ParseOutcome {
   } else if (treePtr === 0) {
     throw new Error("the parser returned no tree");
   } else {
-    outcome = { ok: true, tree: JSON.parse(cString(wasm.HEAPU8, treePtr)) as ParseTree };
+    const json = cString(wasm.HEAPU8, treePtr);
+    outcome = { ok: true, tree: JSON.parse(prune ? pruneInertNodes(json) : json) as ParseTree };
   }
   wasm._free(queryPtr);
   wasm._wasm_free_parse_result(resultPtr);

@@ -72,7 +72,7 @@ class CachedSqlAnalyzer implements SqlAnalyzer {
   private analyzeUncached(sql: string): Uncached {
     // libpg-query refuses a blank text; PostgreSQL answers it with EmptyQueryResponse.
     if (sql.trim() === "") return { analysis: EMPTY_QUERY, cacheable: true, tree: null };
-    const outcome = this.parser.parse(sql);
+    const outcome = this.parser.parse(sql, true);
     if (outcome.ok) {
       try {
         // The match texts cost a scan of the text (5–25 µs): computed on first read, and most analyses are

@@ -1,0 +1,64 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { analyzeTree } from "./analyze-tree";
+import { type ParseTree, PgParser } from "./pg-parser";
+
+let parser: PgParser;
+beforeAll(async () => {
+  parser = await PgParser.load();
+});
+
+/** The whole tree with each ColumnRef and ParamRef node replaced by 0, done on objects: what the regex must give. */
+function withoutInertNodes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutInertNodes);
+  if (typeof value !== "object" || value === null) return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && (keys[0] === "ColumnRef" || keys[0] === "ParamRef")) return 0;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutInertNodes(v)]));
+}
+
+function trees(sql: string): { whole: ParseTree; pruned: ParseTree } {
+  const whole = parser.parse(sql);
+  const pruned = parser.parse(sql, true);
+  if (!whole.ok || !pruned.ok) throw new Error(`does not parse: ${sql}`);
+  return { whole: whole.tree, pruned: pruned.tree };
+}
+
+// Column references and parameters everywhere they may stand, and names and strings that look like the JSON
+// the regex looks for.
+const STATEMENTS = [
+  "SELECT a, t.b, s.t.c, t.*, * FROM s.t WHERE a = $1 AND b IN ($2, $3)",
+  `SELECT "we""ird}{", "ColumnRef", '{"ColumnRef":{"fields":[]}}' FROM "a""b" WHERE "x\\" = 'y\\'`,
+  `SELECT "{""ParamRef"":{}}\\", $1::int, ($2).f, $3[1] FROM t`,
+  "SELECT set_config(name, $1, false), set_config('search_path', col, true) FROM settings",
+  "SELECT set_config('search_path', 'audit, public', false)",
+  "WITH w AS (DELETE FROM q WHERE id = $1 RETURNING *) INSERT INTO done SELECT w.* FROM w",
+  "UPDATE t SET a = b + $1 FROM u WHERE u.id = t.id RETURNING t.a, u.*",
+  "MERGE INTO s USING i ON s.k = i.k WHEN MATCHED THEN UPDATE SET q = s.q + i.q WHEN NOT MATCHED THEN INSERT (k, q) VALUES (i.k, i.q)",
+  "SELECT (SELECT max(x) FROM m WHERE m.y = t.y), f(t.z, $1) FROM t ORDER BY t.z, 1 FOR UPDATE OF t",
+  "SELECT id INTO TEMP recent FROM orders WHERE created_at > now() - interval '1 hour'",
+  "EXPLAIN (ANALYZE, FORMAT json) SELECT * FROM orders WHERE customer_id = $1",
+  "CREATE INDEX ON t (lower(name), (a + b)) WHERE deleted_at IS NULL",
+  "CREATE VIEW v AS SELECT a, b FROM t WHERE c > 0",
+  "COPY (SELECT a FROM t WHERE b = 1) TO STDOUT",
+  "CALL proc(a => 1, b => $1)",
+  "PREPARE p(int) AS SELECT * FROM t WHERE id = $1; EXECUTE p(1)",
+  "SELECT 'żółw 🐢', \"tabelę\".\"kolumnę\" FROM \"tabelę\"",
+  `SELECT ${Array.from({ length: 40 }, (_, i) => `t.col_${i}`).join(", ")} FROM wide_table t WHERE t.col_0 IN (${Array.from({ length: 40 }, (_, i) => `$${i + 1}`).join(", ")})`,
+];
+
+describe("pruneInertNodes", () => {
+  it.each(STATEMENTS)("removes exactly the ColumnRef and ParamRef nodes: %s", (sql) => {
+    const { whole, pruned } = trees(sql);
+    expect(pruned).toEqual(withoutInertNodes(whole));
+  });
+
+  it.each(STATEMENTS)("leaves the analysis as it was: %s", (sql) => {
+    const { whole, pruned } = trees(sql);
+    expect(analyzeTree(pruned)).toEqual(analyzeTree(whole));
+  });
+
+  it("shrinks a column-heavy tree to a fraction", () => {
+    const { whole, pruned } = trees(STATEMENTS.at(-1)!);
+    expect(JSON.stringify(pruned).length).toBeLessThan(JSON.stringify(whole).length / 3);
+  });
+});
