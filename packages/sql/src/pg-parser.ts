@@ -21,8 +21,6 @@ interface PgQueryWasm {
   _free(ptr: number): void;
   getValue(ptr: number, type: "i32"): number;
   UTF8ToString(ptr: number): string;
-  stringToUTF8(str: string, ptr: number, maxBytes: number): void;
-  lengthBytesUTF8(str: string): number;
   HEAPU8: Uint8Array;
 }
 
@@ -154,9 +152,12 @@ function cString(heap: Uint8Array, ptr: number): string {
  * itself fails; then nothing more is called on it (not even free): the caller throws the instance away.
  */
 function parseWith(wasm: PgQueryWasm, sql: string, prune: boolean): ParseOutcome {
-  const len = wasm.lengthBytesUTF8(sql) + 1;
+  // Encoded natively: Emscripten's lengthBytesUTF8 and stringToUTF8 are JS loops over the characters.
+  const len = Buffer.byteLength(sql, "utf8") + 1;
   const queryPtr = wasm._malloc(len);
-  wasm.stringToUTF8(sql, queryPtr, len);
+  const heap = wasm.HEAPU8; // read after _malloc, which may grow (and so replace) the heap
+  const written = Buffer.from(heap.buffer, heap.byteOffset, heap.length).write(sql, queryPtr, "utf8");
+  heap[queryPtr + written] = 0;
   const resultPtr = wasm._wasm_parse_query_raw(queryPtr);
   if (resultPtr === 0) throw new Error("the parser could not allocate its result");
   let outcome: ParseOutcome;
