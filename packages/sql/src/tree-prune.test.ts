@@ -7,13 +7,22 @@ beforeAll(async () => {
   parser = await PgParser.load();
 });
 
-/** The whole tree with each ColumnRef and ParamRef node replaced by 0, done on objects: what the regex must give. */
+/**
+ * The whole tree with each ColumnRef and ParamRef node, and each ResTarget holding only a name and one of them,
+ * replaced by 0, done on objects: what the regex must give.
+ */
 function withoutInertNodes(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutInertNodes);
   if (typeof value !== "object" || value === null) return value;
   const keys = Object.keys(value);
   if (keys.length === 1 && (keys[0] === "ColumnRef" || keys[0] === "ParamRef")) return 0;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutInertNodes(v)]));
+  const out = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutInertNodes(v)]));
+  const target = out.ResTarget as Record<string, unknown> | undefined;
+  if (keys.length === 1 && target !== undefined) {
+    const inert = Object.keys(target).every((k) => k === "name" || k === "location" || (k === "val" && target.val === 0));
+    if (inert) return 0;
+  }
+  return out;
 }
 
 function trees(sql: string): { whole: ParseTree; pruned: ParseTree } {
@@ -41,6 +50,9 @@ const STATEMENTS = [
   "CREATE VIEW v AS SELECT a, b FROM t WHERE c > 0",
   "COPY (SELECT a FROM t WHERE b = 1) TO STDOUT",
   "CALL proc(a => 1, b => $1)",
+  "INSERT INTO t (a, b, \"C\") VALUES ($1, 2, c) ON CONFLICT (a) DO UPDATE SET b = excluded.b, c = $3, d[1] = $4, e = 5",
+  "SELECT a AS x, b y, $1 AS \"z\", a + 1 AS s, f(a), (SELECT 1) FROM t",
+  "UPDATE t SET a = $1 WHERE id = 2 RETURNING a AS x, b, $2 AS \"z\", now()",
   "PREPARE p(int) AS SELECT * FROM t WHERE id = $1; EXECUTE p(1)",
   "SELECT 'żółw 🐢', \"tabelę\".\"kolumnę\" FROM \"tabelę\"",
   `SELECT ${Array.from({ length: 40 }, (_, i) => `t.col_${i}`).join(", ")} FROM wide_table t WHERE t.col_0 IN (${Array.from({ length: 40 }, (_, i) => `$${i + 1}`).join(", ")})`,

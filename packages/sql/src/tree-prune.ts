@@ -3,7 +3,7 @@
 // parameters on the dev box), and column references and parameters are most of a typical tree: a native
 // regex pass that replaces them with `0` costs a tenth of what it saves (7.4 KB → 2 KB of JSON there).
 //
-// Only ColumnRef and ParamRef go. Neither names a table, a function or a setting: a ColumnRef holds only
+// ColumnRef and ParamRef go, and a ResTarget holding no more than one of them. Neither names a table, a function or a setting: a ColumnRef holds only
 // String names and A_Star, a ParamRef only its number, and the walk (analyze-tree.ts) finds tables,
 // functions, CTEs, locking and INTO by other nodes, reading a constant only from A_Const (which stays, with
 // its location, for the literal-shape check). A `0` where a node was is skipped by the walk like any scalar,
@@ -16,9 +16,13 @@ const STRING = String.raw`"(?:[^"\\]|\\.)*"`;
 const FIELD = String.raw`(?:\{"String":\{"sval":${STRING}\}\}|\{"A_Star":\{\}\})`;
 const COLUMN_REF = String.raw`\{"ColumnRef":\{"fields":\[${FIELD}(?:,${FIELD})*\](?:,"location":\d+)?\}\}`;
 const PARAM_REF = String.raw`\{"ParamRef":\{(?:"number":\d+)?(?:,?"location":\d+)?\}\}`;
-const INERT = new RegExp(`${COLUMN_REF}|${PARAM_REF}`, "g");
+// A select-list, SET or INSERT column entry that holds nothing but a name and a column reference or parameter
+// (`t.col`, `col AS x`, `SET a = $1`, `INSERT INTO t (a, b)`): inert as a whole. One with indirection
+// (`SET a[1] = …`) or any other value stays.
+const RES_TARGET = String.raw`\{"ResTarget":\{(?:"name":${STRING})?(?:,?"val":(?:${COLUMN_REF}|${PARAM_REF}))?(?:,?"location":\d+)?\}\}`;
+const INERT = new RegExp(`${RES_TARGET}|${COLUMN_REF}|${PARAM_REF}`, "g");
 
-/** libpg-query's JSON with every ColumnRef and ParamRef node replaced by `0`. */
+/** libpg-query's JSON with every ColumnRef and ParamRef node, and every ResTarget holding only those, replaced by `0`. */
 export function pruneInertNodes(json: string): string {
   return json.replace(INERT, "0");
 }
