@@ -7,22 +7,31 @@ beforeAll(async () => {
   parser = await PgParser.load();
 });
 
-/**
- * The whole tree with each ColumnRef and ParamRef node, and each ResTarget holding only a name and one of them,
- * replaced by 0, done on objects: what the regex must give.
- */
+const isRef = (v: unknown) =>
+  typeof v === "object" && v !== null && Object.keys(v).length === 1 && ("ColumnRef" in v || "ParamRef" in v);
+const isNameList = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === "object" && n !== null && Object.keys(n).join() === "String");
+
+/** Whether a node (`{ Type: body }`) holds nothing but a name and column references or parameters. */
+function inert(node: Record<string, unknown>): boolean {
+  const [type, ...more] = Object.keys(node);
+  if (more.length > 0) return false;
+  if (type === "ColumnRef" || type === "ParamRef") return true;
+  const body = node[type!] as Record<string, unknown>;
+  if (type === "ResTarget") return Object.keys(body).every((k) => k === "name" || k === "location" || (k === "val" && isRef(body.val)));
+  if (type === "A_Expr") {
+    return Object.keys(body).every(
+      (k) => k === "kind" || k === "location" || (k === "name" && isNameList(body.name)) || ((k === "lexpr" || k === "rexpr") && isRef(body[k])),
+    );
+  }
+  return false;
+}
+
+/** The whole tree with each inert node (see tree-prune.ts) replaced by 0, done on objects: what the regex must give. */
 function withoutInertNodes(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutInertNodes);
   if (typeof value !== "object" || value === null) return value;
-  const keys = Object.keys(value);
-  if (keys.length === 1 && (keys[0] === "ColumnRef" || keys[0] === "ParamRef")) return 0;
-  const out = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutInertNodes(v)]));
-  const target = out.ResTarget as Record<string, unknown> | undefined;
-  if (keys.length === 1 && target !== undefined) {
-    const inert = Object.keys(target).every((k) => k === "name" || k === "location" || (k === "val" && target.val === 0));
-    if (inert) return 0;
-  }
-  return out;
+  if (inert(value as Record<string, unknown>)) return 0;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutInertNodes(v)]));
 }
 
 function trees(sql: string): { whole: ParseTree; pruned: ParseTree } {
@@ -50,6 +59,8 @@ const STATEMENTS = [
   "CREATE VIEW v AS SELECT a, b FROM t WHERE c > 0",
   "COPY (SELECT a FROM t WHERE b = 1) TO STDOUT",
   "CALL proc(a => 1, b => $1)",
+  "SELECT a + b AS s, (a + b) * c, a OPERATOR(pg_catalog.+) $1, x = ANY($2), y IS NULL, NOT z, -w FROM t WHERE a = 5 AND b <> c OR d > $3",
+  "SELECT * FROM a JOIN b ON a.id = b.a_id AND b.k = 'x' WHERE a.v BETWEEN $1 AND $2 AND a.n LIKE b.m",
   "INSERT INTO t (a, b, \"C\") VALUES ($1, 2, c) ON CONFLICT (a) DO UPDATE SET b = excluded.b, c = $3, d[1] = $4, e = 5",
   "SELECT a AS x, b y, $1 AS \"z\", a + 1 AS s, f(a), (SELECT 1) FROM t",
   "UPDATE t SET a = $1 WHERE id = 2 RETURNING a AS x, b, $2 AS \"z\", now()",
