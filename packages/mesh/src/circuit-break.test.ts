@@ -44,6 +44,21 @@ describe("CircuitBreakMatcher", () => {
   it("matches nothing without circuit breaks", () => {
     expect(new CircuitBreakMatcher([]).match([st("ddl")], ["drop table t"])).toBeNull();
   });
+
+  it("reads the match texts only when a break with a regex judges a statement", () => {
+    let reads = 0;
+    const source = {
+      get matchTexts() {
+        reads++;
+        return ["drop table t"];
+      },
+    };
+    const noRegex = new CircuitBreakMatcher([CircuitBreak.parse({ name: "no-copy", statementKinds: ["copy"] })]);
+    expect(noRegex.match([st("ddl")], source)).toBeNull();
+    expect(reads).toBe(0);
+    expect(matcher.match([st("ddl")], source, ["public"])).toEqual({ rule: "no-drop", statement: 0 });
+    expect(reads).toBe(1);
+  });
 });
 
 describe("CircuitBreakMatcher on a virtual database's initial search path", () => {

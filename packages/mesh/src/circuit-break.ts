@@ -8,6 +8,12 @@ import type { CircuitBreak } from "./schemas";
 // through the search path exactly as access rules resolve them (an unqualified name hits when it may resolve
 // to a matching table in any schema the session may have set, so `SET search_path` cannot walk around it).
 
+/**
+ * The statements' match texts, or what holds them (packages/sql's analysis, which computes them on first read):
+ * they are read only when a break has a regex.
+ */
+export type MatchTextSource = readonly string[] | { readonly matchTexts: readonly string[] };
+
 export interface CircuitBreakHit {
   /** The circuit break's name. */
   rule: string;
@@ -35,6 +41,10 @@ function compileBreak(b: CircuitBreak): CompiledBreak {
   const ops = b.operations.length === 0 || b.operations.includes("all") ? null : new Set<string>(b.operations);
   // Names in the analysis are folded as PostgreSQL folds them; patterns are written by people.
   return { name: b.name, kinds: new Set(b.statementKinds), regexes, tables: b.tables.map((t) => t.toLowerCase()), operations: ops };
+}
+
+function isTextList(texts: MatchTextSource): texts is readonly string[] {
+  return Array.isArray(texts);
 }
 
 /** Whether `pattern` may cover a table whose schema is unknown (any schema). */
@@ -69,24 +79,30 @@ export class CircuitBreakMatcher {
    * The first circuit break hit by the first statement that hits one, or null. `searchPath`: the schemas an
    * unqualified name may resolve to when the text starts (null: the initial path, and the answer is cached).
    */
-  match(statements: readonly AccessStatement[], matchTexts: readonly string[], searchPath: SearchPathCandidates | null = null): CircuitBreakHit | null {
+  match(statements: readonly AccessStatement[], texts: MatchTextSource, searchPath: SearchPathCandidates | null = null): CircuitBreakHit | null {
     if (this.breaks.length === 0) return null;
-    if (searchPath !== null) return this.compute(statements, matchTexts, searchPath);
+    if (searchPath !== null) return this.compute(statements, texts, searchPath);
     let hit = this.onDefaultPath.get(statements);
     if (hit === undefined) {
-      hit = this.compute(statements, matchTexts, this.initial);
+      hit = this.compute(statements, texts, this.initial);
       this.onDefaultPath.set(statements, hit);
     }
     return hit;
   }
 
-  private compute(statements: readonly AccessStatement[], matchTexts: readonly string[], start: SearchPathCandidates): CircuitBreakHit | null {
+  private compute(statements: readonly AccessStatement[], texts: MatchTextSource, start: SearchPathCandidates): CircuitBreakHit | null {
+    // Read (and so computed) only once a break with a regex gets to look at a statement.
+    let matchTexts: readonly string[] | null = null;
     let path = start;
     for (let i = 0; i < statements.length; i++) {
       const st = statements[i]!;
-      const text = matchTexts[i] ?? "";
       for (const b of this.breaks) {
-        if (b.kinds.has(st.kind) || this.regexHits(b, text) || this.tableHits(b, st, path)) return { rule: b.name, statement: i };
+        if (b.kinds.has(st.kind)) return { rule: b.name, statement: i };
+        if (b.regexes.length > 0) {
+          matchTexts ??= isTextList(texts) ? texts : texts.matchTexts;
+          if (this.regexHits(b, matchTexts[i] ?? "")) return { rule: b.name, statement: i };
+        }
+        if (this.tableHits(b, st, path)) return { rule: b.name, statement: i };
       }
       if (st.settings.length > 0) path = widenSearchPath(path, st.settings, this.userSchemas, this.initial);
     }

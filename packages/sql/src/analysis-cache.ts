@@ -1,10 +1,12 @@
 import type { StatementAnalysis } from "./types";
 
-interface Entry {
+export interface Entry {
   readonly sql: string;
   readonly analysis: StatementAnalysis;
   /** Set on every hit; the clock hand spares a hot entry once (and cools it) instead of evicting it. */
   hot: boolean;
+  /** The text of the last hit, for the caller's own use (see sql-analyzer.ts: which exact texts repeat). */
+  lastText: string | null;
 }
 
 /**
@@ -25,15 +27,20 @@ export class AnalysisCache {
   }
 
   get(sql: string): StatementAnalysis | undefined {
+    return this.entry(sql)?.analysis;
+  }
+
+  /** The entry (marked used), for a caller that keeps notes in it. */
+  entry(sql: string): Entry | undefined {
     const entry = this.map.get(sql);
     if (entry === undefined) return undefined;
     entry.hot = true;
-    return entry.analysis;
+    return entry;
   }
 
-  set(sql: string, analysis: StatementAnalysis): void {
+  set(sql: string, analysis: StatementAnalysis, lastText: string | null = null): void {
     if (this.maxEntries <= 0 || this.map.has(sql)) return;
-    const entry: Entry = { sql, analysis, hot: false };
+    const entry: Entry = { sql, analysis, hot: false, lastText };
     if (this.ring.length < this.maxEntries) {
       this.ring.push(entry);
     } else {

@@ -477,7 +477,11 @@ function transactionOf(stmt: Json): TransactionCommand | null {
   return TRANSACTION_BY_KIND[body.kind as string] ?? "other";
 }
 
-export function analyzeTree(tree: ParseTree, matchTexts: readonly string[] = []): StatementAnalysis {
+/**
+ * `matchTexts` computes the statements' match texts; it runs on the first read of the result's `matchTexts`
+ * (only circuit breaks and routing rules with a regex read them), at most once, and is then let go.
+ */
+export function analyzeTree(tree: ParseTree, matchTexts: () => readonly string[] = () => []): StatementAnalysis {
   const stmts = tree.stmts ?? [];
   const tables = new TableSet();
   const parts: AccessStatement[] = [];
@@ -508,6 +512,8 @@ export function analyzeTree(tree: ParseTree, matchTexts: readonly string[] = [])
     literalSensitive ||= facts.literalSensitive;
   });
   const first = stmts[0]?.stmt;
+  let compute: (() => readonly string[]) | null = matchTexts;
+  let texts: readonly string[] | null = null;
   return freezeAnalysis({
     kind,
     statements: stmts.length,
@@ -517,7 +523,15 @@ export function analyzeTree(tree: ParseTree, matchTexts: readonly string[] = [])
     setsSessionState,
     tables: tables.list,
     parts: Object.freeze(parts),
-    matchTexts: Object.freeze(matchTexts),
+    // A getter on the frozen result: the memo lives in this closure. Enumerable, so that the result still
+    // compares and serializes as a plain object.
+    get matchTexts(): readonly string[] {
+      if (texts === null) {
+        texts = Object.freeze(compute!());
+        compute = null; // lets go of the statement text
+      }
+      return texts;
+    },
     literalSensitive,
     error: null,
   });

@@ -32,4 +32,12 @@ describe("match texts (what circuit-break regexes read)", () => {
   it("is empty for a text that does not parse", () => {
     expect(analyzer.analyze("DROP TABLE (").matchTexts).toEqual([]);
   });
+
+  it("is computed once, on first read, and shared by every reader", () => {
+    const a = analyzer.analyze("/* once */ SELECT 7 FROM lazy_t");
+    const first = a.matchTexts;
+    expect(first).toEqual(["select $1 from lazy_t"]);
+    expect(a.matchTexts).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
 });

@@ -21,6 +21,19 @@ describe("the cache by literal shape", () => {
     expect(first).toMatchObject({ kind: "select", readOnly: true, tables: [{ name: "pgbench_accounts" }] });
   });
 
+  it("stores a text by its exact text too once it repeats, and one-off literals never", async () => {
+    const a = await loadSqlAnalyzer();
+    const first = a.analyze("SELECT * FROM orders ORDER BY id LIMIT 50");
+    expect(a.cacheSize).toBe(1);
+    for (let i = 0; i < 3; i++) expect(a.analyze(`SELECT * FROM orders ORDER BY id LIMIT ${i + 60}`)).toBe(first);
+    expect(a.cacheSize).toBe(1);
+    expect(a.analyze("SELECT * FROM orders ORDER BY id LIMIT 70")).toBe(first);
+    expect(a.analyze("SELECT * FROM orders ORDER BY id LIMIT 70")).toBe(first); // seen twice in a row
+    expect(a.cacheSize).toBe(2);
+    expect(a.analyze("SELECT * FROM orders ORDER BY id LIMIT 70")).toBe(first);
+    expect(a.cacheSize).toBe(2);
+  });
+
   // Same key, different analyses: the literal is not a plain constant in the tree, so nothing is shared.
   const literalMatters: [why: string, texts: string[]][] = [
     ["EXPLAIN's ANALYZE option", ["EXPLAIN (ANALYZE 0) DELETE FROM t", "EXPLAIN (ANALYZE 1) DELETE FROM t"]],

@@ -49,20 +49,28 @@ class CachedSqlAnalyzer implements SqlAnalyzer {
     if (sql.length > this.maxCachedSqlLength) return this.analyzeUncached(sql).analysis;
     // The exact text first: one hash and lookup, where the shape key is a scan that builds a string
     // (measured ~1.8 µs for a 215-character join, against ~0.2 µs for the lookup). Texts without
-    // literals — every prepared statement — hit here; texts with literals are stored by shape only, so
-    // they pay this miss before their shape hit.
+    // literals — every prepared statement — hit here, and so do texts with literals once they repeat
+    // (below); other texts with literals pay this miss before their shape hit.
     const hit = this.cache.get(sql);
     if (hit !== undefined) return hit;
     const shape = literalShapeKey(sql, this.literalOffsets);
     if (shape !== null) {
-      const shapeHit = this.shapes.get(shape);
-      if (shapeHit !== undefined) return shapeHit;
+      const entry = this.shapes.entry(shape);
+      if (entry !== undefined) {
+        // A text seen twice in a row for its shape (constants written in the code: `LIMIT 50`, `status =
+        // 'paid'`) is stored by exact text too, so that from then on it skips the shape scan (~1-2 µs). A
+        // text with one-off literals never repeats and never gets there.
+        if (entry.lastText === sql) this.cache.set(sql, entry.analysis);
+        else entry.lastText = sql;
+        return entry.analysis;
+      }
     }
     const { analysis, cacheable, tree } = this.analyzeUncached(sql);
     if (!cacheable) return analysis;
-    // Texts stored by shape are not stored by text as well: one-off literals would only evict useful entries.
+    // Texts stored by shape are not stored by text as well (until they repeat, above): one-off literals would
+    // only evict useful entries.
     if (shape !== null && tree !== null && analysis.error === null && !analysis.literalSensitive && literalsAreConstants(tree, this.literalOffsets)) {
-      this.shapes.set(shape, analysis);
+      this.shapes.set(shape, analysis, sql);
     } else {
       this.cache.set(sql, analysis);
     }
@@ -72,10 +80,13 @@ class CachedSqlAnalyzer implements SqlAnalyzer {
   private analyzeUncached(sql: string): Uncached {
     // libpg-query refuses a blank text; PostgreSQL answers it with EmptyQueryResponse.
     if (sql.trim() === "") return { analysis: EMPTY_QUERY, cacheable: true, tree: null };
-    const outcome = this.parser.parse(sql);
+    const outcome = this.parser.parse(sql, true);
     if (outcome.ok) {
       try {
-        const texts = matchTexts(sql, statementRanges(sql, outcome.tree.stmts ?? []));
+        // The match texts cost a scan of the text (5–25 µs): computed on first read, and most analyses are
+        // never read for them. The closure keeps the text and the statements' offsets, not the tree.
+        const bounds = (outcome.tree.stmts ?? []).map(({ stmt_location, stmt_len }) => ({ stmt_location, stmt_len }));
+        const texts = () => matchTexts(sql, statementRanges(sql, bounds));
         return { analysis: analyzeTree(outcome.tree, texts), cacheable: true, tree: outcome.tree };
       } catch (err) {
         // Nothing should get here (the walk keeps its own stack); if something does, fail closed.

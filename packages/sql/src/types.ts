@@ -40,9 +40,10 @@ export interface StatementAnalysis {
   parts: readonly AccessStatement[];
   /**
    * Each statement's match text (see match-text.ts: comments stripped, whitespace collapsed, unquoted words
-   * lower-cased, literal values as `$n`), in order: what circuit-break regexes are matched against.
+   * lower-cased, literal values as `$n`), in order: what circuit-break and routing regexes are matched against.
+   * Computed on first read (a getter), so read it only when a regex needs it.
    */
-  matchTexts: readonly string[];
+  readonly matchTexts: readonly string[];
   /**
    * The analysis depends on literal values (SET search_path = 'x', set_config('search_path', 'x', …)): it
    * must be cached by exact text, never shared by literal shape.

@@ -357,9 +357,9 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.decision = null;
     this.audit?.consider(sql, analysis);
     if (this.denied(analysis)) return this.refuse(true);
-    const slot = this.takeSlot(analysis, sql);
+    const slot = this.takeSlot(analysis);
     if (slot !== OK) return slot === WAIT ? false : this.refuse(true);
-    const step = this.ensureServer(this.routeOf(analysis, sql));
+    const step = this.ensureServer(this.routeOf(analysis));
     if (step !== OK) return step === WAIT ? false : this.refuse(true);
     // Counted once the statement really goes (a message that waited is handled again).
     // A lone BEGIN/COMMIT/ROLLBACK is not counted ("BEGIN; SELECT …" is: only a whole text of transaction control is free).
@@ -396,7 +396,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       this.refusal = { code: SqlState.DuplicatePreparedStatement, message: `prepared statement "${name}" already exists` };
       return this.refuse(false);
     }
-    const step = this.ensureServer(this.routeOf(analysis, sql));
+    const step = this.ensureServer(this.routeOf(analysis));
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     if (analysis.setsSessionState) this.pin();
     this.openCycle();
@@ -459,10 +459,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     // mean (PostgreSQL re-plans).
     if (analysis !== null && this.denied(analysis)) return this.refuse(false);
     if (analysis !== null) {
-      const slot = this.takeSlot(analysis, sql);
+      const slot = this.takeSlot(analysis);
       if (slot !== OK) return slot === WAIT ? false : this.refuse(false);
     }
-    const step = this.ensureServer(this.routeOf(analysis, sql));
+    const step = this.ensureServer(this.routeOf(analysis));
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     if (analysis?.transaction == null && this.rateLimited(1)) return this.refuse(false);
     this.commitSlot();
@@ -486,7 +486,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const stmt =
       kind === 0x53 && nameEnd > r.start + 6 ? this.statements.get(r.buf.toString("utf8", r.start + 6, nameEnd)) : undefined;
     // A portal, or the unnamed statement, lives on the server held: describe it there.
-    const step = stmt === undefined && this.server !== null ? OK : this.ensureServer(this.routeOf(stmt?.analysis ?? null, stmt?.sql ?? ""));
+    const step = stmt === undefined && this.server !== null ? OK : this.ensureServer(this.routeOf(stmt?.analysis ?? null));
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     this.openCycle();
     if (stmt !== undefined && this.rewrite) {
@@ -609,7 +609,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       return true;
     }
     // Each statement alone, on its normalized text and its tables as the session's search path resolves them.
-    const hit = this.vdb.circuitBreaks.match(analysis.parts, analysis.matchTexts, this.access.searchPath);
+    const hit = this.vdb.circuitBreaks.match(analysis.parts, analysis, this.access.searchPath);
     if (hit !== null) {
       this.refusal = {
         code: SqlState.InsufficientPrivilege,
@@ -660,11 +660,11 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.lastUnnamedRefused = refused;
   }
 
-  private takeSlot(analysis: StatementAnalysis, sql: string): Step {
+  private takeSlot(analysis: StatementAnalysis): Step {
     const controls = this.vdb.concurrency;
     if (controls.length === 0 || this.currentSlot !== null) return OK;
     for (const control of controls) {
-      if (!matchesRule(control.rule, sql, analysis)) continue;
+      if (!matchesRule(control.rule, analysis)) continue;
       const semaphore = control.semaphore;
       if (semaphore.tryAcquire()) {
         this.currentSlot = semaphore;
@@ -728,7 +728,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     while (this.heldSlots.length > 0) (this.heldSlots.pop() as Semaphore).release();
   }
 
-  private routeOf(analysis: StatementAnalysis | null, sql: string): Role {
+  private routeOf(analysis: StatementAnalysis | null): Role {
     if (this.replicaUnreachable) {
       // Once, for the message whose replica connection just failed (see onPoolError).
       this.replicaUnreachable = false;
@@ -737,7 +737,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (this.pinned || this.txStatus !== TxStatus.Idle || analysis === null || analysis.setsSessionState) return "primary";
     const split = this.vdb.strategy.readWriteSplitting;
     if (!split.enabled) return "primary";
-    return chooseTarget({ analysis, sql, inTransaction: false, split });
+    return chooseTarget({ analysis, inTransaction: false, split });
   }
 
   /** A server for this message: the one held, or one from the pool of a balanced backend of `role`. */

@@ -1,20 +1,11 @@
 import type { StatementKind } from "@dbmesh/mesh";
-import type { StatementAnalysis } from "@dbmesh/sql";
-import { describe, expect, it } from "vitest";
+import { loadSqlAnalyzer, type SqlAnalyzer, type StatementAnalysis } from "@dbmesh/sql";
+import { beforeAll, describe, expect, it } from "vitest";
 import { matchesRule, ruleRegexes } from "./statement-rules";
 
-const analysis = (kind: StatementKind): StatementAnalysis => ({
-  kind,
-  statements: 1,
-  readOnly: kind === "select",
-  forUpdate: false,
-  transaction: null,
-  setsSessionState: false,
-  tables: [],
-  parts: [],
-  matchTexts: [],
-  literalSensitive: false,
-  error: null,
+let analyzer: SqlAnalyzer;
+beforeAll(async () => {
+  analyzer = await loadSqlAnalyzer();
 });
 
 const cases: { why: string; regex?: string[]; kinds?: StatementKind[]; sql: string; kind: StatementKind; want: boolean }[] = [
@@ -26,11 +17,25 @@ const cases: { why: string; regex?: string[]; kinds?: StatementKind[]; sql: stri
   { why: "kind or regex, either", regex: ["nomatch"], kinds: ["update"], sql: "UPDATE t SET a = 1", kind: "update", want: true },
   { why: "an empty rule", sql: "SELECT 1", kind: "select", want: false },
   { why: "a regex that does not compile", regex: ["(", "[z-a]"], sql: "(", kind: "other", want: false },
+  // Regexes read each statement's normalized text (as circuit breaks do), not the client's spelling.
+  { why: "a comment, case or spacing cannot hide a match", regex: ["^select \\* from big_table$"], sql: "/* x */ SELECT *\n FROM  BIG_TABLE", kind: "select", want: true },
+  { why: "a needlessly quoted name reads bare", regex: ["from big_table"], sql: 'SELECT * FROM "big_table"', kind: "select", want: true },
+  { why: "literal values are not seen", regex: ["id = 42"], sql: "SELECT * FROM t WHERE id = 42", kind: "select", want: false },
+  { why: "any statement of the text", regex: ["^delete from t$"], sql: "SELECT 1; DELETE FROM t", kind: "select", want: true },
 ];
 
 describe("matchesRule", () => {
   it.each(cases)("$want for $why", ({ regex = [], kinds = [], sql, kind, want }) => {
-    expect(matchesRule({ regex, statementKinds: kinds }, sql, analysis(kind))).toBe(want);
+    const analysis = analyzer.analyze(sql);
+    expect(analysis.kind).toBe(kind);
+    expect(matchesRule({ regex, statementKinds: kinds }, analysis)).toBe(want);
+  });
+
+  it("does not ask for the normalized texts when the rule has no regex", () => {
+    const analysis = { ...analyzer.analyze("SELECT 1"), get matchTexts(): readonly string[] {
+      throw new Error("read");
+    } } as StatementAnalysis;
+    expect(matchesRule({ regex: [], statementKinds: ["delete"] }, analysis)).toBe(false);
   });
 
   it("compiles a rule's regexes once and keeps them with the rule object", () => {
@@ -42,6 +47,6 @@ describe("matchesRule", () => {
 
   it("gives the same answer on repeated calls (no global-flag lastIndex state)", () => {
     const rule = { regex: ["select"], statementKinds: [] };
-    for (let i = 0; i < 5; i++) expect(matchesRule(rule, "SELECT 1", analysis("select"))).toBe(true);
+    for (let i = 0; i < 5; i++) expect(matchesRule(rule, analyzer.analyze("SELECT 1"))).toBe(true);
   });
 });

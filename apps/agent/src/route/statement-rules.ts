@@ -27,15 +27,24 @@ export function ruleRegexes(rule: { regex: readonly string[] }): readonly RegExp
   return regexes;
 }
 
-export function matchesAnyRegex(rule: { regex: readonly string[] }, sql: string): boolean {
-  for (const re of ruleRegexes(rule)) if (re.test(sql)) return true;
+/**
+ * Whether one of the rule's regexes matches the normalized text of one of the statements (`matchTexts` of the
+ * analysis: comments stripped, whitespace collapsed, names lower case, literal values as `$n`; see
+ * @dbmesh/sql match-text.ts), as circuit breaks match. The texts are computed on first read, so a rule without
+ * regexes never asks for them.
+ */
+export function matchesAnyRegex(rule: { regex: readonly string[] }, analysis: { readonly matchTexts: readonly string[] }): boolean {
+  if (rule.regex.length === 0) return false;
+  const regexes = ruleRegexes(rule);
+  if (regexes.length === 0) return false;
+  for (const text of analysis.matchTexts) for (const re of regexes) if (re.test(text)) return true;
   return false;
 }
 
 /**
  * A rule matches when the statement's kind (of the first statement in the text) is one of its kinds, or
- * any of its regexes matches the SQL text.
+ * any of its regexes matches the normalized text of any statement in the text.
  */
-export function matchesRule(rule: StatementRule, sql: string, analysis: StatementAnalysis): boolean {
-  return rule.statementKinds.includes(analysis.kind) || matchesAnyRegex(rule, sql);
+export function matchesRule(rule: StatementRule, analysis: StatementAnalysis): boolean {
+  return rule.statementKinds.includes(analysis.kind) || matchesAnyRegex(rule, analysis);
 }

@@ -47,7 +47,7 @@ export async function tryStatement(ctx: Context, input: z.infer<typeof TryStatem
   });
   // The agent's own matcher, on the same normalized texts and search path.
   const breaks = new CircuitBreakMatcher(vdb.trafficStrategy.circuitBreaks, backendUsers(vdb), vdb.searchPath);
-  const circuitBreak = breaks.match(analysis.parts, analysis.matchTexts, searchPath ?? null);
+  const circuitBreak = breaks.match(analysis.parts, analysis, searchPath ?? null);
   return {
     analysis: { kind: analysis.kind, statements: analysis.statements, readOnly: analysis.readOnly, tables: analysis.tables, error: analysis.error },
     decision,
