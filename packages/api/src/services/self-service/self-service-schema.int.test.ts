@@ -1,18 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { QUEUE_NAMES, queuePrefix } from "@dbmesh/queue";
-import { Queue } from "bullmq";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentProtocol } from "../../agent-protocol/handlers";
 import { decryptSecret } from "../../crypto/secret-box";
-import { logger } from "../../logger";
 import { createHarness, type Caller, type Harness } from "../../testing/harness";
-import { connectThroughAgent, dropPrefixed, freePort, serveAgentProtocol, startAgent, startWorker, waitUntil, type Proc } from "../../testing/self-service";
-import { closeProvisionQueues } from "./enqueue";
+import { connectThroughAgent, dropPrefixed } from "../../testing/self-service";
+import { SelfServiceStack } from "../../testing/self-service-stack";
 
 // The SCHEMA placement end to end, against the same real components as self-service.int.test.ts (local
 // PostgreSQL, Redis + the real worker process, the real agent): two developers' schemas in one shared
@@ -31,12 +26,7 @@ const BETA_SCHEMA = `${RUN}_beta`;
 let h: Harness;
 let dev: Caller;
 let dba: Caller;
-let protocol: AgentProtocol;
-let api: Awaited<ReturnType<typeof serveAgentProtocol>>;
-let agent: ReturnType<typeof startAgent>;
-let worker: Proc;
-let agentPort: number;
-const BACKUP_ROOT = mkdtempSync(join(tmpdir(), "dbmesh-ssc-backups-"));
+let stack: SelfServiceStack;
 
 function localClient(database: string, user = "postgres", password?: string) {
   const c = new pg.Client({ host: "127.0.0.1", port: 5432, user, password, database });
@@ -53,20 +43,6 @@ async function asAdmin<T>(database: string, fn: (c: pg.Client) => Promise<T>): P
     await c.end();
   }
 }
-
-async function waitForStatus(caller: Caller, id: string, status: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await caller.databaseRequest.get({ id });
-    if (r.status === status) return r;
-    if (r.status === "FAILED" && status !== "FAILED") throw new Error(`request ${id} failed: ${r.lastError}\nworker: ${worker?.output()}`);
-    if (Date.now() > deadline) throw new Error(`request ${id} is ${r.status}, not ${status}, after ${timeoutMs} ms\nworker: ${worker?.output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const connectWhenReady = (user: string, password: string, database: string) =>
-  waitUntil(() => connectThroughAgent(agentPort, user, password, database), 15_000, `${user} to connect through the agent`);
 
 /** The owner role's own session on the shared database, straight to PostgreSQL: the database's boundary. */
 async function ownerSession(vdb: string): Promise<pg.Client> {
@@ -92,26 +68,11 @@ beforeAll(async () => {
     await dba.endpoint.create({ name: `pg-${name}`, environment: name, host: "127.0.0.1", port: 5432, database, username: "postgres" });
   }
   const { token } = await dba.agent.create({ name: "self-service-schema-test" });
-  protocol = new AgentProtocol({ db: h.tdb.db, env: h.env, log: logger });
-  api = await serveAgentProtocol(protocol);
-  agentPort = await freePort();
-  agent = startAgent({ apiUrl: api.url, token, port: agentPort });
-  worker = startWorker({ DATABASE_URL: h.tdb.url, REDIS_URL: h.env.REDIS_URL, DBMESH_QUEUE_PREFIX: PREFIX, DBMESH_SECRET_KEY: h.env.DBMESH_SECRET_KEY, DBMESH_BACKUP_ROOT: BACKUP_ROOT });
+  stack = await SelfServiceStack.start(h, PREFIX, token);
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  rmSync(BACKUP_ROOT, { recursive: true, force: true });
-  await agent?.stop();
-  agent?.cleanup();
-  await api?.close();
-  await protocol?.stop();
-  await closeProvisionQueues();
-  for (const name of QUEUE_NAMES) {
-    const q = new Queue(name, { connection: { url: h.env.REDIS_URL }, prefix: queuePrefix(PREFIX) });
-    await q.obliterate({ force: true }).catch(() => {});
-    await q.close();
-  }
+  await stack?.stop();
   // The shared database goes first (with the schemas and privileges in it), then the roles.
   await dropPrefixed(RUN);
   await h?.close();
@@ -132,7 +93,7 @@ describe("self-service: a schema in a shared database", () => {
     expect(queued?.placement).toBe("SCHEMA");
     await expect(dba.databaseRequest.approve({ id: submitted.id, sharedDatabase: "no spaces" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await dba.databaseRequest.approve({ id: submitted.id, sharedDatabase: SHARED, comment: "into the shared one" });
-    const ready = await waitForStatus(dev, submitted.id, "READY");
+    const ready = await stack.waitForStatus(dev, submitted.id, "READY");
     expect(ready).toMatchObject({ placement: "SCHEMA", backendDatabase: SHARED, backendSchema: ALPHA_SCHEMA });
     expect(ready.steps.map((s) => [s.step, s.status])).toEqual([
       ["owner-role", "DONE"],
@@ -160,7 +121,7 @@ describe("self-service: a schema in a shared database", () => {
 
     const secret = await dev.databaseRequest.revealPassword({ id: submitted.id });
     secrets.alpha = { ...secret, requestId: submitted.id };
-    const c = await connectWhenReady(secret.credential, secret.password, ALPHA);
+    const c = await stack.connectWhenReady(secret.credential, secret.password, ALPHA);
     // The virtual database's initial search path is the schema: the agent judges unqualified names there and
     // starts the backend session there, so both resolve `items` to <schema>.items from the first statement.
     expect(vdb.searchPath).toEqual([ALPHA_SCHEMA]);
@@ -196,13 +157,13 @@ describe("self-service: a schema in a shared database", () => {
   it("defaults to the endpoint's own database; the roles cannot create in public, read the shared database's tables, or reach each other's schema", async () => {
     const submitted = await dev.databaseRequest.submit({ ...base, virtualDatabase: BETA, environment: "dev" });
     expect(submitted.status).toBe("APPROVED");
-    const ready = await waitForStatus(dev, submitted.id, "READY");
+    const ready = await stack.waitForStatus(dev, submitted.id, "READY");
     expect(ready).toMatchObject({ backendDatabase: SHARED, backendSchema: BETA_SCHEMA, endpoint: { name: "pg-dev" } });
     const secret = await dev.databaseRequest.revealPassword({ id: submitted.id });
     secrets.beta = { ...secret, requestId: submitted.id };
     // The agent sends the path at login, so it holds even when the role's own setting is gone (a DBA reset it).
     await asAdmin(SHARED, (cl) => cl.query(`ALTER ROLE ${BETA_SCHEMA}_owner IN DATABASE ${SHARED} RESET search_path`));
-    const c = await connectWhenReady(secret.credential, secret.password, BETA);
+    const c = await stack.connectWhenReady(secret.credential, secret.password, BETA);
     expect((await c.query("SHOW search_path")).rows[0].search_path).toBe(BETA_SCHEMA);
     await c.query("CREATE TABLE notes (body text)");
     await c.query("INSERT INTO notes VALUES ('beta only')");
@@ -226,7 +187,7 @@ describe("self-service: a schema in a shared database", () => {
     // Someone else's credential already holds the name the request would issue: the register step fails.
     await dba.credential.create({ name: `${RUN}_gamma_app`, virtualDatabases: [BETA] });
     const req = await dev.databaseRequest.submit({ ...base, virtualDatabase: `${RUN}-gamma`, environment: "dev" });
-    const failed = await waitForStatus(dev, req.id, "FAILED", 60_000);
+    const failed = await stack.waitForStatus(dev, req.id, "FAILED", 60_000);
     expect(failed.lastError).toMatch(/already exists and was not issued for this request/);
     expect(failed.steps.find((s) => s.step === "schema")?.status).toBe("DONE");
     expect(failed.steps.find((s) => s.step === "cleanup-schema")).toMatchObject({ status: "DONE", detail: `dropped schema ${RUN}_gamma from shared database ${SHARED}` });
@@ -240,11 +201,11 @@ describe("self-service: a schema in a shared database", () => {
   it("decommissions a schema: a pg_dump of that schema only, then only the schema and its role are dropped", async () => {
     const req = await dev.databaseRequest.submit({ kind: "DECOMMISSION", virtualDatabase: ALPHA, purpose: "alpha is done" });
     await dba.databaseRequest.approve({ id: req.id, comment: "staging needs one approval" });
-    const scheduled = await waitForStatus(dev, req.id, "DECOMMISSION_SCHEDULED");
+    const scheduled = await stack.waitForStatus(dev, req.id, "DECOMMISSION_SCHEDULED");
     const finalBackup = scheduled.steps.find((s) => s.step === "final-backup");
     expect(finalBackup).toMatchObject({ status: "DONE" });
     expect(finalBackup!.detail).toMatch(new RegExp(`^pg_dump -Fc of schema ${ALPHA_SCHEMA} of ${SHARED} to .*decommissioned/${SHARED}\\.${ALPHA_SCHEMA}-${req.id}\\.dump`));
-    const dumpPath = join(BACKUP_ROOT, ".dbmesh/backups/decommissioned", `${SHARED}.${ALPHA_SCHEMA}-${req.id}.dump`);
+    const dumpPath = join(stack.backupRoot, ".dbmesh/backups/decommissioned", `${SHARED}.${ALPHA_SCHEMA}-${req.id}.dump`);
     expect(readFileSync(dumpPath).subarray(0, 5).toString()).toBe("PGDMP");
     // The archive's table of contents: the schema's tables, nothing of the shared database or the other schema.
     const toc = execFileSync("pg_restore", ["-l", dumpPath], { encoding: "utf8" });
@@ -253,7 +214,7 @@ describe("self-service: a schema in a shared database", () => {
     expect(toc).not.toMatch(new RegExp(BETA_SCHEMA));
 
     await dba.databaseRequest.dropNow({ id: req.id, comment: "no need to wait" });
-    const done = await waitForStatus(dev, req.id, "DECOMMISSIONED");
+    const done = await stack.waitForStatus(dev, req.id, "DECOMMISSIONED");
     expect(done.steps.map((s) => s.step)).toEqual(expect.arrayContaining(["drop-schema", "drop-role"]));
     expect(done.steps.map((s) => s.step)).not.toContain("drop-database");
     expect(await schemaExists(ALPHA_SCHEMA)).toBe(false);
@@ -262,7 +223,7 @@ describe("self-service: a schema in a shared database", () => {
     expect((await asAdmin(SHARED, (c) => c.query("SELECT v FROM public.house_secret"))).rows).toEqual([{ v: "not yours" }]);
     expect(await schemaExists(BETA_SCHEMA)).toBe(true);
     expect(await roleExists(`${BETA_SCHEMA}_owner`)).toBe(true);
-    const beta = await connectThroughAgent(agentPort, secrets.beta!.credential, secrets.beta!.password, BETA);
+    const beta = await connectThroughAgent(stack.agentPort, secrets.beta!.credential, secrets.beta!.password, BETA);
     expect((await beta.query(`SELECT body FROM ${BETA_SCHEMA}.notes`)).rows).toEqual([{ body: "beta only" }]);
     await beta.end();
   }, 90_000);

@@ -1,25 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { QUEUE_NAMES, queuePrefix } from "@dbmesh/queue";
+import { queuePrefix } from "@dbmesh/queue";
 import { Queue, QueueEvents } from "bullmq";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentProtocol } from "../../agent-protocol/handlers";
-import { logger } from "../../logger";
 import { createHarness, type Caller, type Harness } from "../../testing/harness";
-import {
-  connectThroughAgent,
-  dropPrefixed,
-  freePort,
-  serveAgentProtocol,
-  startAgent,
-  startWorker,
-  waitUntil,
-  type Proc,
-} from "../../testing/self-service";
-import { closeProvisionQueues } from "./enqueue";
+import { connectThroughAgent, dropPrefixed, startWorker, waitUntil } from "../../testing/self-service";
+import { SelfServiceStack } from "../../testing/self-service-stack";
 
 // Developer self-service end to end against real components: the local PostgreSQL 15, Redis + BullMQ with
 // the real worker process, and the real agent process long-polling the agent protocol served from this
@@ -32,17 +20,9 @@ let h: Harness;
 let dev: Caller;
 let dba1: Caller;
 let dba2: Caller;
-let protocol: AgentProtocol;
-let api: Awaited<ReturnType<typeof serveAgentProtocol>>;
-let agent: ReturnType<typeof startAgent>;
-let worker: Proc;
-let agentPort: number;
+let stack: SelfServiceStack;
 const envIds: Record<string, string> = {};
 const endpointIds: Record<string, string> = {};
-// Final backups of decommissioned databases land under this run's own directory.
-const BACKUP_ROOT = mkdtempSync(join(tmpdir(), "dbmesh-sst-backups-"));
-const workerEnv = () => ({ DATABASE_URL: h.tdb.url, REDIS_URL: h.env.REDIS_URL, DBMESH_QUEUE_PREFIX: PREFIX, DBMESH_SECRET_KEY: h.env.DBMESH_SECRET_KEY, DBMESH_BACKUP_ROOT: BACKUP_ROOT });
-
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
   await c.connect();
@@ -56,24 +36,9 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 const countDatabases = (name: string) => admin(async (c) => (await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount);
 const countRoles = (name: string) => admin(async (c) => (await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name])).rowCount);
 
-async function waitForStatus(caller: Caller, id: string, status: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await caller.databaseRequest.get({ id });
-    if (r.status === status) return r;
-    if (r.status === "FAILED" && status !== "FAILED") throw new Error(`request ${id} failed: ${r.lastError}\nworker: ${worker?.output()}`);
-    if (Date.now() > deadline) throw new Error(`request ${id} is ${r.status}, not ${status}, after ${timeoutMs} ms\nworker: ${worker?.output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Connects once the agent has the config that lets this credential in. */
-const connectWhenReady = (user: string, password: string, database: string) =>
-  waitUntil(() => connectThroughAgent(agentPort, user, password, database), 15_000, `${user} to connect through the agent`);
-
 async function refusal(user: string, password: string, database: string): Promise<{ code?: string; message: string }> {
   try {
-    const c = await connectThroughAgent(agentPort, user, password, database);
+    const c = await connectThroughAgent(stack.agentPort, user, password, database);
     await c.end();
   } catch (err) {
     return err as { code?: string; message: string };
@@ -93,27 +58,11 @@ beforeAll(async () => {
     endpointIds[name] = (await dba1.endpoint.create({ name: `pg-${name}`, environment: name, host: "127.0.0.1", port: 5432, database: "postgres", username: "postgres" })).id;
   }
   const { token } = await dba1.agent.create({ name: "self-service-test" });
-  protocol = new AgentProtocol({ db: h.tdb.db, env: h.env, log: logger });
-  api = await serveAgentProtocol(protocol);
-  agentPort = await freePort();
-  agent = startAgent({ apiUrl: api.url, token, port: agentPort });
-  worker = startWorker(workerEnv());
+  stack = await SelfServiceStack.start(h, PREFIX, token);
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  rmSync(BACKUP_ROOT, { recursive: true, force: true });
-  await agent?.stop();
-  agent?.cleanup();
-  await api?.close();
-  await protocol?.stop();
-  await closeProvisionQueues();
-  // The worker made every queue under this run's prefix (maintenance schedulers too): remove them all.
-  for (const name of QUEUE_NAMES) {
-    const q = new Queue(name, { connection: { url: h.env.REDIS_URL }, prefix: queuePrefix(PREFIX) });
-    await q.obliterate({ force: true }).catch(() => {});
-    await q.close();
-  }
+  await stack?.stop();
   await dropPrefixed(RUN);
   await h?.close();
 }, 60_000);
@@ -133,7 +82,7 @@ describe("self-service database requests", () => {
       extensions: ["pgcrypto", "citext"],
     });
     expect(submitted.status).toBe("APPROVED");
-    const ready = await waitForStatus(dev, submitted.id, "READY");
+    const ready = await stack.waitForStatus(dev, submitted.id, "READY");
     expect(ready.steps.map((s) => [s.step, s.status])).toEqual([
       ["owner-role", "DONE"],
       ["database", "DONE"],
@@ -151,7 +100,7 @@ describe("self-service database requests", () => {
     expect(stored.scramVerifier).toMatch(/^SCRAM-SHA-256\$4096:/);
     orders = { id: submitted.id, credential: secret.credential, credentialId: stored.id, password: secret.password };
 
-    const client = await connectWhenReady(orders.credential, orders.password, ORDERS);
+    const client = await stack.connectWhenReady(orders.credential, orders.password, ORDERS);
     await client.query("CREATE TABLE orders (id serial PRIMARY KEY, email citext NOT NULL, token text NOT NULL DEFAULT gen_random_uuid()::text)");
     await client.query("INSERT INTO orders (email) VALUES ('A@example.com'), ('b@example.com')");
     const { rows } = await client.query("SELECT count(*)::int AS n FROM orders WHERE email = 'a@example.com'");
@@ -188,9 +137,9 @@ describe("self-service database requests", () => {
 
   it("grants read-only access to one table of an existing virtual database as its own credential", async () => {
     const req = await dev.databaseRequest.submit({ kind: "ACCESS", virtualDatabase: ORDERS, purpose: "reporting", team: "bi", accessMode: "READ_ONLY", tables: ["public.orders"] });
-    await waitForStatus(dev, req.id, "READY");
+    await stack.waitForStatus(dev, req.id, "READY");
     const secret = await dev.databaseRequest.revealPassword({ id: req.id });
-    const c = await connectWhenReady(secret.credential, secret.password, ORDERS);
+    const c = await stack.connectWhenReady(secret.credential, secret.password, ORDERS);
     expect((await c.query("SELECT count(*)::int AS n FROM orders")).rows[0].n).toBe(2);
     await c.end();
     // The console's "try a statement" and the agent judge with the same code: reads of public.orders
@@ -199,7 +148,7 @@ describe("self-service database requests", () => {
     expect((await tryIt("SELECT * FROM orders")).decision.allowed).toBe(true);
     expect((await tryIt("INSERT INTO orders (email) VALUES ('x@example.com')")).decision.allowed).toBe(false);
     expect((await tryIt("SELECT * FROM public.customers")).decision.allowed).toBe(false);
-    const wire = await connectWhenReady(secret.credential, secret.password, ORDERS);
+    const wire = await stack.connectWhenReady(secret.credential, secret.password, ORDERS);
     await expect(wire.query("INSERT INTO orders (email) VALUES ('x@example.com')")).rejects.toMatchObject({ code: "42501" });
     await expect(wire.query("SELECT * FROM public.customers")).rejects.toMatchObject({ code: "42501" });
     expect((await wire.query("SELECT count(*)::int AS n FROM orders")).rows[0].n).toBe(2);
@@ -210,7 +159,7 @@ describe("self-service database requests", () => {
 
   it("an issued password never revealed expires: refused, purged by the maintenance job with an audit event, and a rotation gives a new one", async () => {
     const req = await dev.databaseRequest.submit({ kind: "ACCESS", virtualDatabase: ORDERS, purpose: "forgotten", team: "bi", accessMode: "READ_ONLY", tables: ["public.orders"] });
-    const ready = await waitForStatus(dev, req.id, "READY");
+    const ready = await stack.waitForStatus(dev, req.id, "READY");
     expect(ready).toMatchObject({ passwordPending: true, passwordExpired: false });
     // The window is 7 days from the issue.
     expect(Math.abs(ready.passwordRevealUntil!.getTime() - (Date.now() + 7 * 24 * 3600_000))).toBeLessThan(120_000);
@@ -246,7 +195,7 @@ describe("self-service database requests", () => {
     // Rotating gives the developer a password again, and the request no longer says "expired".
     const rotated = await dev.databaseRequest.rotateCredential({ id: view.credential!.id });
     expect(await dev.databaseRequest.get({ id: req.id })).toMatchObject({ passwordPending: false, passwordExpired: false, passwordRevealUntil: null });
-    const c = await connectWhenReady(rotated.name, rotated.password, ORDERS);
+    const c = await stack.connectWhenReady(rotated.name, rotated.password, ORDERS);
     expect((await c.query("SELECT count(*)::int AS n FROM orders")).rows[0].n).toBe(2);
     await c.end();
     await dev.databaseRequest.revokeCredential({ id: view.credential!.id });
@@ -272,20 +221,20 @@ describe("self-service database requests", () => {
   it("rotates with a grace period: old and new passwords both work, then only the new", async () => {
     const rotated = await dev.databaseRequest.rotateCredential({ id: orders.credentialId });
     expect(rotated.password).not.toBe(orders.password);
-    const fresh = await connectWhenReady(orders.credential, rotated.password, ORDERS);
+    const fresh = await stack.connectWhenReady(orders.credential, rotated.password, ORDERS);
     await fresh.end();
-    const old = await connectThroughAgent(agentPort, orders.credential, orders.password, ORDERS);
+    const old = await connectThroughAgent(stack.agentPort, orders.credential, orders.password, ORDERS);
     expect((await old.query("SELECT count(*)::int AS n FROM orders")).rows[0].n).toBe(2);
     await old.end();
     await new Promise((r) => setTimeout(r, Math.max(0, rotated.previousValidUntil.getTime() - Date.now()) + 300));
     expect(await refusal(orders.credential, orders.password, ORDERS)).toMatchObject({ code: "28P01" });
-    const after = await connectThroughAgent(agentPort, orders.credential, rotated.password, ORDERS);
+    const after = await connectThroughAgent(stack.agentPort, orders.credential, rotated.password, ORDERS);
     await after.end();
     orders.password = rotated.password;
   }, 60_000);
 
   it("revokes: new connections fail with 28P01 and a clear message, an open session is closed within seconds", async () => {
-    const open = await connectThroughAgent(agentPort, orders.credential, orders.password, ORDERS);
+    const open = await connectThroughAgent(stack.agentPort, orders.credential, orders.password, ORDERS);
     let closedAt = 0;
     open.on("end", () => (closedAt = Date.now()));
     const revokedAt = Date.now();
@@ -326,13 +275,13 @@ describe("self-service database requests", () => {
     expect((await dev.databaseRequest.get({ id: prod.id })).status).toBe("PENDING");
     const second = await dba2.databaseRequest.approve({ id: prod.id });
     expect(second.status).toBe("APPROVED");
-    const ready = await waitForStatus(dev, prod.id, "READY");
+    const ready = await stack.waitForStatus(dev, prod.id, "READY");
     expect(ready.endpoint?.name).toBe("pg-prod");
   }, 90_000);
 
   it("a provisioning job killed in the middle is resumed by its retry: exactly one database and one role", async () => {
-    await worker.stop();
-    const crashing = startWorker({ ...workerEnv(), DBMESH_WORKER_LOCK_MS: "2000", DBMESH_PROVISION_PAUSE_AFTER_STEP: "database" });
+    await stack.worker.stop();
+    const crashing = startWorker(stack.workerEnv({ DBMESH_WORKER_LOCK_MS: "2000", DBMESH_PROVISION_PAUSE_AFTER_STEP: "database" }));
     try {
       const req = await dev.databaseRequest.submit({ kind: "NEW_DATABASE", virtualDatabase: `${RUN}-crash`, environment: "dev", purpose: "crash test", team: "shop", extensions: ["pg_trgm"] });
       await waitUntil(
@@ -342,15 +291,15 @@ describe("self-service database requests", () => {
       );
       await crashing.kill9();
       expect((await dev.databaseRequest.get({ id: req.id })).status).toBe("PROVISIONING");
-      worker = startWorker({ ...workerEnv(), DBMESH_WORKER_LOCK_MS: "2000" });
-      const ready = await waitForStatus(dev, req.id, "READY", 60_000);
+      stack.worker = startWorker(stack.workerEnv({ DBMESH_WORKER_LOCK_MS: "2000" }));
+      const ready = await stack.waitForStatus(dev, req.id, "READY", 60_000);
       expect(await countDatabases(`${RUN}_crash`)).toBe(1);
       expect(await countRoles(`${RUN}_crash_owner`)).toBe(1);
       // The steps done before the kill were not run again.
       const attempts = Object.fromEntries(ready.steps.map((s) => [s.step, s.attempts]));
       expect(attempts).toMatchObject({ "owner-role": 1, database: 1, register: 1 });
       const secret = await dev.databaseRequest.revealPassword({ id: req.id });
-      const c = await connectWhenReady(secret.credential, secret.password, `${RUN}-crash`);
+      const c = await stack.connectWhenReady(secret.credential, secret.password, `${RUN}-crash`);
       await c.query("CREATE TABLE t (x int)");
       await c.end();
     } finally {
@@ -362,7 +311,7 @@ describe("self-service database requests", () => {
     // Someone else's credential already holds the name the request would issue.
     await dba1.credential.create({ name: `${RUN}_clash_app`, virtualDatabases: [`${RUN}-crash`] });
     const req = await dev.databaseRequest.submit({ kind: "NEW_DATABASE", virtualDatabase: `${RUN}-clash`, environment: "dev", purpose: "failure test", team: "shop" });
-    const failed = await waitForStatus(dev, req.id, "FAILED", 60_000);
+    const failed = await stack.waitForStatus(dev, req.id, "FAILED", 60_000);
     expect(failed.lastError).toMatch(/already exists and was not issued for this request/);
     expect(failed.steps.find((s) => s.step === "register")?.attempts).toBe(3);
     expect(failed.steps.find((s) => s.step === "cleanup-database")?.status).toBe("DONE");
@@ -373,12 +322,12 @@ describe("self-service database requests", () => {
 
   it("decommissions: a final pg_dump, credentials revoked, the database dropped after a grace period a DBA can cut short", async () => {
     const req = await dev.databaseRequest.submit({ kind: "DECOMMISSION", virtualDatabase: ORDERS, purpose: "orders moved elsewhere" });
-    const scheduled = await waitForStatus(dev, req.id, "DECOMMISSION_SCHEDULED");
+    const scheduled = await stack.waitForStatus(dev, req.id, "DECOMMISSION_SCHEDULED");
     const finalBackup = scheduled.steps.find((s) => s.step === "final-backup");
     expect(finalBackup).toMatchObject({ status: "DONE" });
     expect(finalBackup!.detail).toMatch(new RegExp(`^pg_dump -Fc of ${RUN}_orders to .*decommissioned/${RUN}_orders-${req.id}\\.dump: \\d+ bytes, sha256 [0-9a-f]{64}`));
     // A real custom-format archive, with the table the developer made in it.
-    const dumpPath = join(BACKUP_ROOT, ".dbmesh/backups/decommissioned", `${RUN}_orders-${req.id}.dump`);
+    const dumpPath = join(stack.backupRoot, ".dbmesh/backups/decommissioned", `${RUN}_orders-${req.id}.dump`);
     expect(readFileSync(dumpPath).subarray(0, 5).toString()).toBe("PGDMP");
     const sha = finalBackup!.detail.match(/sha256 ([0-9a-f]{64})/)![1];
     expect(createHash("sha256").update(readFileSync(dumpPath)).digest("hex")).toBe(sha);
@@ -390,7 +339,7 @@ describe("self-service database requests", () => {
 
     await expect(dev.databaseRequest.dropNow({ id: req.id, comment: "now" })).rejects.toMatchObject({ code: "FORBIDDEN" });
     await dba1.databaseRequest.dropNow({ id: req.id, comment: "no need to wait" });
-    await waitForStatus(dev, req.id, "DECOMMISSIONED");
+    await stack.waitForStatus(dev, req.id, "DECOMMISSIONED");
     expect(await countDatabases(`${RUN}_orders`)).toBe(0);
     expect(await countRoles(`${RUN}_orders_owner`)).toBe(0);
     expect(await h.tdb.db.virtualDatabase.findUnique({ where: { name: ORDERS } })).toBeNull();
