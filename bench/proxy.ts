@@ -219,14 +219,14 @@ async function governedMetric(name: string, labels = ""): Promise<number> {
 /** Process ids of the proxies, for their CPU time (direct has none: Postgres is shared by all three). */
 const proxyPids: Partial<Record<Target, number>> = {};
 
-/** utime + stime of a process, in clock ticks (100 per second on Linux), or NaN when unreadable. */
-function cpuTicks(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
+/** utime and stime of a process, in clock ticks (100 per second on Linux), or NaN when unreadable. */
+function cpuTicks(pid: number | undefined): { user: number; system: number } {
+  if (pid === undefined) return { user: NaN, system: NaN };
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return Number(fields[11]) + Number(fields[12]);
+    return { user: Number(fields[11]), system: Number(fields[12]) };
   } catch {
-    return NaN;
+    return { user: NaN, system: NaN };
   }
 }
 
@@ -245,11 +245,14 @@ async function pgbench(target: Target, clients: number, mode: "simple" | "prepar
   args.push(DB);
   const ticksBefore = cpuTicks(proxyPids[target]);
   const { stdout: out } = await execFileAsync("pgbench", args, { env: { ...process.env, PGPASSWORD: t.password ?? "" }, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-  const ticks = cpuTicks(proxyPids[target]) - ticksBefore;
+  const ticksAfter = cpuTicks(proxyPids[target]);
+  const user = ticksAfter.user - ticksBefore.user;
+  const system = ticksAfter.system - ticksBefore.system;
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
   if (!Number.isFinite(tps)) throw new Error(`pgbench ${target} gave no tps:\n${out}`);
   const transactions = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1]);
-  return { tps, cpuUsPerTxn: (ticks * 10_000) / transactions };
+  // In user space (the proxy's own code) and in the kernel (mostly its socket reads and writes).
+  return { tps, cpuUsPerTxn: ((user + system) * 10_000) / transactions, userUsPerTxn: (user * 10_000) / transactions, systemUsPerTxn: (system * 10_000) / transactions };
 }
 
 /** Per-transaction latencies (µs) from pgbench -l files: column 3. */
@@ -313,11 +316,12 @@ async function main() {
           if (logDir) mkdirSync(logDir, { recursive: true });
           const roundTargets: Target[] = clients === GOVERNED_CLIENTS ? ["direct", "pgbouncer", "agent", "governed"] : ["direct", "pgbouncer", "agent"];
           for (const target of roundTargets) {
-            const { tps, cpuUsPerTxn } = await pgbench(target, clients, mode, logDir);
+            const { tps, cpuUsPerTxn, userUsPerTxn, systemUsPerTxn } = await pgbench(target, clients, mode, logDir);
             (results[`${target}/c${clients}/${mode}`] ??= []).push(tps);
             if (target !== "direct") (cpu[`${target}/c${clients}/${mode}`] ??= []).push(cpuUsPerTxn);
             if (logDir) for (const l of latencies(logDir, target)) lat[target].push(l);
-            console.error(`[bench] round ${round} c=${clients} ${mode.padEnd(8)} ${target.padEnd(9)} ${tps.toFixed(0)} tps`);
+            const cpuNote = target === "direct" ? "" : `, CPU ${cpuUsPerTxn.toFixed(1)} µs/txn (user ${userUsPerTxn.toFixed(1)}, kernel ${systemUsPerTxn.toFixed(1)})`;
+            console.error(`[bench] round ${round} c=${clients} ${mode.padEnd(8)} ${target.padEnd(9)} ${tps.toFixed(0)} tps${cpuNote}`);
           }
         }
       }

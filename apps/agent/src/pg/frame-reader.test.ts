@@ -59,6 +59,25 @@ describe("FrameReader", () => {
     expect(r.buffered).toBe(0);
   });
 
+  test("release copies what is still held, so a reused read buffer can be overwritten", () => {
+    // The way a socket reading through `onread` delivers: every chunk in the same memory.
+    const big = msg("Q", `${"y".repeat(200_000)}\0`);
+    const all = Buffer.concat([stream, big, stream]);
+    for (const size of [1, 3, 7, 64, 4096]) {
+      const memory = Buffer.allocUnsafeSlow(size);
+      const r = new FrameReader(1 << 20);
+      const got: string[] = [];
+      for (let i = 0; i < all.length; i += size) {
+        const n = all.copy(memory, 0, i, i + size);
+        r.push(memory.subarray(0, n));
+        while (r.next()) got.push(`${String.fromCharCode(r.type)}:${r.buf.toString("latin1", r.start + 5, Math.min(r.end, r.start + 20))}`);
+        r.release(memory.subarray(0, n));
+        memory.fill(0xee);
+      }
+      expect(got).toEqual([...expected, `Q:${"y".repeat(15)}`, ...expected].map((e) => e.slice(0, 17)));
+    }
+  });
+
   test("rewind returns the same message again", () => {
     const r = new FrameReader(1 << 20);
     r.push(stream);

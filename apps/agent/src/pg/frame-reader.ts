@@ -77,6 +77,21 @@ export class FrameReader {
     return true;
   }
 
+  /**
+   * The caller is about to reuse `chunk`'s memory (a socket's read buffer, net/read-buffer.ts): what is still
+   * held from it (a partial message, messages not handled yet, parts of a large message) is copied.
+   */
+  release(chunk: Buffer): void {
+    const memory = chunk.buffer;
+    if (this.buf.buffer === memory) {
+      this.buf = this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : EMPTY;
+      this.pos = 0;
+    }
+    // Only the part pushed last can be in `chunk` (the earlier ones were released after their own reads).
+    const last = this.parts.length - 1;
+    if (last >= 0 && (this.parts[last] as Buffer).buffer === memory) this.parts[last] = Buffer.from(this.parts[last] as Buffer);
+  }
+
   /** Un-reads the message last returned by next(). */
   rewind(): void {
     this.pos = this.start;

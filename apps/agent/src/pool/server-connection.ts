@@ -1,4 +1,5 @@
 import { connect as netConnect, type Socket } from "node:net";
+import { ReadBuffer } from "../net/read-buffer";
 import { authenticateBackend } from "../pg/backend-auth";
 import { BackendScanner, type BackendSink } from "../pg/backend-scanner";
 import { cancelRequest, TERMINATE } from "../pg/messages";
@@ -12,8 +13,13 @@ import { ResponseTracker } from "./response-tracker";
 // ErrorResponse (the server shutting down, an idle-session timeout) closes it.
 
 export interface ServerOwner {
-  /** Bytes from the server; the owner runs `server.scanner` over them. */
-  onServerData(server: ServerConnection, chunk: Buffer): void;
+  /**
+   * Bytes from the server; the owner runs `server.scanner` over them. `chunk` lives in the connection's read
+   * buffer, which the next read overwrites: return true when a reference to it outlives this call (bytes
+   * queued for the client, or a write the kernel did not take at once); the connection then reads into a
+   * fresh buffer.
+   */
+  onServerData(server: ServerConnection, chunk: Buffer): boolean;
   onServerClosed(server: ServerConnection, reason: string): void;
   onServerDrain(): void;
 }
@@ -21,7 +27,10 @@ export interface ServerOwner {
 /** An owner for short exchanges (reset, health probe): scans with `sink`, reports a close. */
 export function scanningOwner(sink: BackendSink, onClosed: (reason: string) => void): ServerOwner {
   return {
-    onServerData: (server, chunk) => server.scanner.scan(chunk, sink),
+    onServerData: (server, chunk) => {
+      server.scanner.scan(chunk, sink); // reads what it needs while scanning; the scanner copies what it carries
+      return false;
+    },
     onServerClosed: (_server, reason) => onClosed(reason),
     onServerDrain() {},
   };
@@ -66,13 +75,15 @@ export class ServerConnection {
   private constructor(
     readonly target: BackendTarget,
     readonly socket: Socket,
+    reads: ReadBuffer,
     readonly parameters: Map<string, string>,
     readonly processId: number,
     readonly secretKey: number,
   ) {
-    socket.on("data", (chunk: Buffer) => {
-      if (this.owner !== null) this.owner.onServerData(this, chunk);
-      else this.scanner.scan(chunk, this.idleSink);
+    reads.handle((chunk) => {
+      if (this.owner !== null) return this.owner.onServerData(this, chunk);
+      this.scanner.scan(chunk, this.idleSink);
+      return false;
     });
     socket.on("drain", () => this.owner?.onServerDrain());
     socket.on("error", (err) => {
@@ -82,7 +93,10 @@ export class ServerConnection {
   }
 
   static async connect(target: BackendTarget, options: ConnectOptions): Promise<ServerConnection> {
-    const socket = netConnect({ host: target.host, port: target.port });
+    // Reads go into one reused buffer (net/read-buffer.ts); the login reads them as 'data' events.
+    const reads = new ReadBuffer();
+    const socket = netConnect({ host: target.host, port: target.port, onread: reads.onread });
+    reads.emitDataOn(socket);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     const reader = new SetupReader(socket, 1 << 20);
@@ -107,7 +121,7 @@ export class ServerConnection {
         params: backendStartupParams(target, options.applicationName),
       });
       const rest = reader.detach();
-      const server = new ServerConnection(target, socket, session.parameters, session.processId, session.secretKey);
+      const server = new ServerConnection(target, socket, reads, session.parameters, session.processId, session.secretKey);
       if (rest.length > 0) server.scanner.scan(rest, server.idleSink);
       return server;
     } catch (err) {

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { SecureContext } from "node:tls";
+import type { ReadBuffer } from "../net/read-buffer";
 import type { ScramVerifier } from "../pg/scram-verifier";
 import {
   AUTHENTICATION_OK,
@@ -31,17 +32,18 @@ export interface HandshakeDeps extends SessionDeps {
   isShuttingDown(): boolean;
 }
 
-export async function acceptClient(raw: Socket, deps: HandshakeDeps): Promise<void> {
+/** `reads`: the buffer `raw` reads into (net/read-buffer.ts), or null when it reads through 'data' events. */
+export async function acceptClient(raw: Socket, reads: ReadBuffer | null, deps: HandshakeDeps): Promise<void> {
   // A client that connects and never finishes logging in must not hold its socket forever.
   const timer = setTimeout(() => raw.destroy(), deps.handshakeTimeoutMs);
   try {
-    await handshake(raw, deps);
+    await handshake(raw, reads, deps);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function handshake(raw: Socket, deps: HandshakeDeps): Promise<void> {
+async function handshake(raw: Socket, reads: ReadBuffer | null, deps: HandshakeDeps): Promise<void> {
   const outcome = await readStartup(raw, deps.tls);
   if (outcome.kind === "refused") {
     deps.log.debug({ remote: raw.remoteAddress, reason: outcome.reason }, "connection refused during startup");
@@ -106,7 +108,15 @@ async function handshake(raw: Socket, deps: HandshakeDeps): Promise<void> {
 
   const leftover = reader.detach();
   const session = new ClientSession(
-    { socket, snapshot, vdb, credential: user, applicationName: outcome.parameters.get("application_name") ?? "" },
+    {
+      socket,
+      // After a TLS upgrade the session reads the TLS socket's 'data' (decrypted, its own buffers).
+      reads: socket === raw ? reads : null,
+      snapshot,
+      vdb,
+      credential: user,
+      applicationName: outcome.parameters.get("application_name") ?? "",
+    },
     deps,
   );
   await session.open(leftover);

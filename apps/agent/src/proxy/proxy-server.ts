@@ -1,4 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { adoptAccepted } from "../net/adopt-accepted";
+import { ReadBuffer } from "../net/read-buffer";
 import { acceptClient, type HandshakeDeps } from "./client-handshake";
 
 // The PostgreSQL listener. Every accepted socket gets an error handler before anything else can happen, and a
@@ -13,7 +15,10 @@ export class ProxyServer {
   private accepting = true;
 
   constructor(private readonly deps: HandshakeDeps) {
-    this.server = createServer({ noDelay: true, highWaterMark: SOCKET_HIGH_WATER_MARK }, (socket) => this.onConnection(socket));
+    // Accepted paused: nothing is read before the socket is re-wrapped to read into its own buffer (adoptAccepted).
+    this.server = createServer({ noDelay: true, highWaterMark: SOCKET_HIGH_WATER_MARK, pauseOnConnect: true }, (socket) =>
+      this.onConnection(socket),
+    );
     this.server.on("error", (err) => deps.log.error({ err }, "listener error"));
   }
 
@@ -43,17 +48,22 @@ export class ProxyServer {
     for (const socket of this.sockets) socket.destroy();
   }
 
-  private onConnection(socket: Socket): void {
-    socket.on("error", (err) => this.deps.log.debug({ err: err.message, remote: socket.remoteAddress }, "client socket error"));
+  private onConnection(accepted: Socket): void {
     if (!this.accepting) {
-      socket.destroy();
+      accepted.on("error", () => {});
+      accepted.destroy();
       return;
     }
+    const reads = new ReadBuffer();
+    const adopted = adoptAccepted(accepted, reads, { writableHighWaterMark: SOCKET_HIGH_WATER_MARK });
+    const socket = adopted ?? accepted;
+    socket.on("error", (err) => this.deps.log.debug({ err: err.message, remote: socket.remoteAddress }, "client socket error"));
+    if (adopted === null) socket.resume();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     this.sockets.add(socket);
     socket.on("close", () => this.sockets.delete(socket));
-    acceptClient(socket, this.deps).catch((err: unknown) => {
+    acceptClient(socket, adopted === null ? null : reads, this.deps).catch((err: unknown) => {
       this.deps.log.warn({ err, remote: socket.remoteAddress }, "client connection failed during login");
       socket.destroy();
     });

@@ -9,6 +9,7 @@ import { type SessionRateLimits, sessionRateLimits } from "../governance/rate-li
 import { SQLSTATE_RATE_LIMITED, SQLSTATE_SYNTAX_ERROR, type StatementDecision } from "../governance/statement-decision";
 import { credentialRefusal } from "../config/snapshot";
 import type { AgentMetrics } from "../metrics";
+import type { ReadBuffer } from "../net/read-buffer";
 import type { BackendSink } from "../pg/backend-scanner";
 import { errorResponse } from "../pg/errors";
 import { FrameError, FrameReader } from "../pg/frame-reader";
@@ -105,6 +106,8 @@ export interface SessionDeps {
 
 export interface SessionInit {
   socket: Duplex;
+  /** The buffer `socket` reads into (net/read-buffer.ts); null: it reads through 'data' events (TLS). */
+  reads?: ReadBuffer | null;
   snapshot: RuntimeSnapshot;
   vdb: VirtualDatabaseRuntime;
   credential: string;
@@ -195,6 +198,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   /** Bytes for the server from this pass over the client's messages: one write when the pass ends. */
   private readonly serverOut: Buffer[] = [];
   private serverOutBytes = 0;
+  /** A server socket did not take all it was given at once: it may still reference the client's read buffer. */
+  private serverKeptBytes = false;
 
   constructor(
     init: SessionInit,
@@ -218,7 +223,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.audit = deps.audit?.openSession({ vdbConfig: init.vdb.config, virtualDatabase: this.virtualDatabase, credential: this.credential, clientAddress: clientAddressOf(init.socket), applicationName: init.applicationName }) ?? null;
 
     // Listen at once: bytes a client pipelines right after its password must not be lost.
-    this.client.on("data", this.onClientData);
+    if (init.reads) init.reads.handle(this.onClientChunk);
+    else this.client.on("data", this.onClientData);
     this.client.on("drain", this.onClientDrain);
     this.client.on("error", (err) => {
       this.log.debug({ err: err.message }, "client connection error");
@@ -264,6 +270,18 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private readonly onClientData = (chunk: Buffer): void => {
     this.reader.push(chunk);
     if (this.ready) this.processClient();
+  };
+
+  /** Like onClientData, for a chunk in the socket's reused read buffer: true when a reference to it outlives the call. */
+  private readonly onClientChunk = (chunk: Buffer): boolean => {
+    this.reader.push(chunk);
+    if (this.ready) this.processClient();
+    // What the reader still holds (a partial message, or the one a wait stopped at) is copied; what was
+    // forwarded went out in flushServer, unless the server socket could not take it all at once.
+    this.reader.release(chunk);
+    const kept = this.serverKeptBytes;
+    this.serverKeptBytes = false;
+    return kept;
   };
 
   private processClient(): void {
@@ -942,7 +960,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (out.length === 0) return;
     const server = this.server;
     let ok = true;
-    if (server !== null) ok = writeAll(server.socket, out, this.serverOutBytes);
+    if (server !== null) {
+      ok = writeAll(server.socket, out, this.serverOutBytes);
+      if (server.socket.writableLength > 0) this.serverKeptBytes = true;
+    }
     out.length = 0;
     this.serverOutBytes = 0;
     if (!ok) this.clientPausedForServer = true;
@@ -995,8 +1016,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   // ---------------------------------------------------------------- server → client
 
-  onServerData(server: ServerConnection, chunk: Buffer): void {
-    if (server !== this.server) return;
+  onServerData(server: ServerConnection, chunk: Buffer): boolean {
+    if (server !== this.server) return false;
     this.sawReady = false;
     server.scanner.scan(chunk, this);
     if (this.sawReady || this.clientOutBytes >= CORK_LIMIT) this.flushClient();
@@ -1009,6 +1030,16 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       this.quietAfterScan = false;
       this.quietPoint();
     }
+    // `chunk` is the connection's read buffer: what is still queued for the client (no ReadyForQuery yet, or
+    // held for the audit spool) is copied, in one piece, as writeAll would have joined it anyway.
+    const out = this.clientOut;
+    if (out.length > 1 || (out.length === 1 && (out[0] as Buffer).buffer === chunk.buffer)) {
+      const joined = Buffer.concat(out, this.clientOutBytes);
+      out.length = 0;
+      out.push(joined);
+    }
+    // Slices the client socket could not take at once stay referenced: the connection then reads elsewhere.
+    return this.client.writableLength > 0;
   }
 
   private readonly flushClientLater = (): void => {
