@@ -16,6 +16,13 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 5000);
 const PORT = Number(process.env.BENCH_AGENT_PORT ?? 6497);
 const CONCURRENT_CONNECTS = 50;
 
+/** RSS after a full GC in the agent (SIGUSR2, see apps/agent/src/main.ts) and a moment to give pages back. */
+async function settledRssKiB(pid: number): Promise<number> {
+  process.kill(pid, "SIGUSR2");
+  await sleep(1000);
+  return rssKiB(pid);
+}
+
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return Number(m?.[1]);
@@ -70,7 +77,7 @@ try {
   await warm.query("SELECT 1");
   await warm.end();
   await sleep(2000);
-  const baseline = rssKiB(agent.pid!);
+  const baseline = await settledRssKiB(agent.pid!);
 
   const t0 = Date.now();
   for (let i = 0; i < CLIENTS; i += CONCURRENT_CONNECTS) {
@@ -79,7 +86,8 @@ try {
   }
   const connectSeconds = (Date.now() - t0) / 1000;
   await sleep(3000);
-  const loaded = rssKiB(agent.pid!);
+  const loadedWithGarbage = rssKiB(agent.pid!);
+  const loaded = await settledRssKiB(agent.pid!);
   const perClient = (loaded - baseline) / CLIENTS;
   console.log(
     JSON.stringify({
@@ -88,6 +96,8 @@ try {
       baseline_rss_mib: Number((baseline / 1024).toFixed(1)),
       loaded_rss_mib: Number((loaded / 1024).toFixed(1)),
       kib_per_idle_client: Number(perClient.toFixed(2)),
+      // The same before the full GC: includes garbage the agent happened not to have collected yet (noisy).
+      kib_per_idle_client_before_gc: Number(((loadedWithGarbage - baseline) / CLIENTS).toFixed(2)),
     }),
   );
 } finally {

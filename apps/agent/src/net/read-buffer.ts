@@ -10,15 +10,23 @@ import type { Socket } from "node:net";
 // goes into a new buffer). Until a handler is set, chunks are re-emitted as copied 'data' events, so that the
 // promise-based login readers (SetupReader) work unchanged.
 
-/** libuv's own read size. Pages of an unused buffer are never touched, so a mostly idle socket costs little. */
-export const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * A socket starts with a small buffer cut from Node's shared pool, so idle sockets share memory pages (a private
+ * buffer costs at least the page its first read touched: 4 KiB per idle client). A read that fills it moves the
+ * socket to a large buffer of its own (libuv's read size); a run of small reads moves it back.
+ */
+export const SMALL_READ_BYTES = 512;
+export const LARGE_READ_BYTES = 64 * 1024;
+const SHRINK_AFTER_SMALL_READS = 64;
 
 export type ChunkHandler = (chunk: Buffer) => boolean;
 
 export class ReadBuffer {
-  private buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  private buffer = Buffer.allocUnsafe(SMALL_READ_BYTES);
   private handler: ChunkHandler | null = null;
   private socket: Socket | null = null;
+  /** Consecutive reads that a small buffer would have held, while the large one is in use. */
+  private smallReads = 0;
 
   readonly onread = {
     // Called after each read for the buffer of the next one.
@@ -26,10 +34,19 @@ export class ReadBuffer {
     // Returning false would stop reading: flow control stays with socket.pause()/resume().
     callback: (nread: number, buf: Uint8Array): boolean => {
       const chunk = (buf as Buffer).subarray(0, nread);
-      if (this.handler !== null) {
-        if (this.handler(chunk)) this.buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+      let kept = false;
+      if (this.handler !== null) kept = this.handler(chunk);
+      else this.socket?.emit("data", Buffer.from(chunk));
+      const size = this.buffer.length;
+      if (size === SMALL_READ_BYTES) {
+        if (nread === size) this.buffer = Buffer.allocUnsafeSlow(LARGE_READ_BYTES);
+        else if (kept) this.buffer = Buffer.allocUnsafe(SMALL_READ_BYTES);
+      } else if (nread <= SMALL_READ_BYTES && ++this.smallReads >= SHRINK_AFTER_SMALL_READS) {
+        this.smallReads = 0;
+        this.buffer = Buffer.allocUnsafe(SMALL_READ_BYTES);
       } else {
-        this.socket?.emit("data", Buffer.from(chunk));
+        if (nread > SMALL_READ_BYTES) this.smallReads = 0;
+        if (kept) this.buffer = Buffer.allocUnsafeSlow(LARGE_READ_BYTES);
       }
       return true;
     },
