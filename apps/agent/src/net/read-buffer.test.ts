@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { LARGE_READ_BYTES, ReadBuffer, SMALL_READ_BYTES } from "./read-buffer";
+import { isSliceOf, LARGE_READ_BYTES, ReadBuffer, SMALL_READ_BYTES } from "./read-buffer";
 
 // The buffer policy, driven the way Node drives `onread`: callback(nread, buffer) after each read, then buffer()
 // for the next one.
@@ -69,5 +69,16 @@ describe("ReadBuffer", () => {
     const buf = read(reads, 5);
     buf.fill(9);
     expect([...(got[0] as Buffer)]).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  test("isSliceOf tells a chunk's own slices from other slices of the same pool", () => {
+    const a = Buffer.allocUnsafe(100);
+    const b = Buffer.allocUnsafe(100); // most likely the same pool ArrayBuffer as `a`
+    const chunk = a.subarray(0, 60);
+    expect(isSliceOf(chunk.subarray(10, 20), chunk)).toBe(true);
+    expect(isSliceOf(chunk, chunk)).toBe(true);
+    expect(isSliceOf(a.subarray(60), chunk)).toBe(false);
+    expect(isSliceOf(b, chunk)).toBe(false);
+    expect(isSliceOf(Buffer.from(chunk), chunk)).toBe(false);
   });
 });

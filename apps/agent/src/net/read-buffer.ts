@@ -21,6 +21,11 @@ const SHRINK_AFTER_SMALL_READS = 64;
 
 export type ChunkHandler = (chunk: Buffer) => boolean;
 
+/** True when `piece` lies in `chunk`'s memory (a small read buffer shares its ArrayBuffer with Node's pool). */
+export function isSliceOf(piece: Buffer, chunk: Buffer): boolean {
+  return piece.buffer === chunk.buffer && piece.byteOffset >= chunk.byteOffset && piece.byteOffset < chunk.byteOffset + chunk.length;
+}
+
 export class ReadBuffer {
   private buffer = Buffer.allocUnsafe(SMALL_READ_BYTES);
   private handler: ChunkHandler | null = null;

@@ -4,6 +4,8 @@
 // chunk, copying nothing. It is pull-based so that a session can stop mid-chunk (waiting for a server or a
 // concurrency slot) and `rewind()` to the message it could not handle yet.
 
+import { isSliceOf } from "../net/read-buffer";
+
 export class FrameError extends Error {
   constructor(message: string) {
     super(message);
@@ -82,14 +84,13 @@ export class FrameReader {
    * held from it (a partial message, messages not handled yet, parts of a large message) is copied.
    */
   release(chunk: Buffer): void {
-    const memory = chunk.buffer;
-    if (this.buf.buffer === memory) {
+    if (isSliceOf(this.buf, chunk)) {
       this.buf = this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : EMPTY;
       this.pos = 0;
     }
     // Only the part pushed last can be in `chunk` (the earlier ones were released after their own reads).
     const last = this.parts.length - 1;
-    if (last >= 0 && (this.parts[last] as Buffer).buffer === memory) this.parts[last] = Buffer.from(this.parts[last] as Buffer);
+    if (last >= 0 && isSliceOf(this.parts[last] as Buffer, chunk)) this.parts[last] = Buffer.from(this.parts[last] as Buffer);
   }
 
   /** Un-reads the message last returned by next(). */

@@ -9,7 +9,7 @@ import { type SessionRateLimits, sessionRateLimits } from "../governance/rate-li
 import { SQLSTATE_RATE_LIMITED, SQLSTATE_SYNTAX_ERROR, type StatementDecision } from "../governance/statement-decision";
 import { credentialRefusal } from "../config/snapshot";
 import type { AgentMetrics } from "../metrics";
-import type { ReadBuffer } from "../net/read-buffer";
+import { isSliceOf, type ReadBuffer } from "../net/read-buffer";
 import type { BackendSink } from "../pg/backend-scanner";
 import { errorResponse } from "../pg/errors";
 import { FrameError, FrameReader } from "../pg/frame-reader";
@@ -1030,14 +1030,11 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       this.quietAfterScan = false;
       this.quietPoint();
     }
-    // `chunk` is the connection's read buffer: what is still queued for the client (no ReadyForQuery yet, or
-    // held for the audit spool) is copied, in one piece, as writeAll would have joined it anyway.
+    // `chunk` is the connection's read buffer: its slices still queued for the client (no ReadyForQuery yet, or
+    // held for the audit spool) are copied. Earlier pieces are copies already, so a result held over many reads
+    // is copied once, not again at every read.
     const out = this.clientOut;
-    if (out.length > 1 || (out.length === 1 && (out[0] as Buffer).buffer === chunk.buffer)) {
-      const joined = Buffer.concat(out, this.clientOutBytes);
-      out.length = 0;
-      out.push(joined);
-    }
+    for (let i = 0; i < out.length; i++) if (isSliceOf(out[i] as Buffer, chunk)) out[i] = Buffer.from(out[i] as Buffer);
     // Slices the client socket could not take at once stay referenced: the connection then reads elsewhere.
     return this.client.writableLength > 0;
   }
