@@ -25,7 +25,7 @@ afterEach(async () => {
 function listen(onAdopted: (socket: Socket, reads: ReadBuffer) => void): Promise<number> {
   server = createServer({ pauseOnConnect: true }, (accepted) => {
     const reads = new ReadBuffer();
-    const socket = adoptAccepted(accepted, reads, { writableHighWaterMark: 64 * 1024 });
+    const socket = adoptAccepted(accepted, reads, { highWaterMark: 64 * 1024 });
     if (socket === null) throw new Error("adoptAccepted fell back: Node's socket internals changed");
     onAdopted(socket, reads);
   });

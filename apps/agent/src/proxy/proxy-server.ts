@@ -55,7 +55,7 @@ export class ProxyServer {
       return;
     }
     const reads = new ReadBuffer();
-    const adopted = adoptAccepted(accepted, reads, { writableHighWaterMark: SOCKET_HIGH_WATER_MARK });
+    const adopted = adoptAccepted(accepted, reads, { highWaterMark: SOCKET_HIGH_WATER_MARK });
     const socket = adopted ?? accepted;
     socket.on("error", (err) => this.deps.log.debug({ err: err.message, remote: socket.remoteAddress }, "client socket error"));
     if (adopted === null) socket.resume();

@@ -274,8 +274,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   /** Like onClientData, for a chunk in the socket's reused read buffer: true when a reference to it outlives the call. */
   private readonly onClientChunk = (chunk: Buffer): boolean => {
-    this.reader.push(chunk);
-    if (this.ready) this.processClient();
+    this.onClientData(chunk);
     // What the reader still holds (a partial message, or the one a wait stopped at) is copied; what was
     // forwarded went out in flushServer, unless the server socket could not take it all at once.
     this.reader.release(chunk);
