@@ -134,6 +134,7 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
       heartbeat?.stop();
       await poller?.stop();
       await agent.stop();
+      api?.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { AuditPostResult } from "../audit/sender";
+import { BytesPoster } from "./post-bytes";
 
 // The agent's side of PROTOCOL.md over HTTP: GET /api/agent/v1/config (long-poll), POST /api/agent/v1/heartbeat
 // and POST /api/agent/v1/audit.
@@ -20,6 +21,9 @@ export interface AgentApiClientOptions {
 }
 
 export class AgentApiClient {
+  /** Audit batches go over node:http (see post-bytes.ts); the rare config and heartbeat requests use fetch. */
+  private readonly poster = new BytesPoster();
+
   constructor(private readonly options: AgentApiClientOptions) {}
 
   private url(path: string): URL {
@@ -65,19 +69,25 @@ export class AgentApiClient {
   async postAudit(body: Buffer | string, signal?: AbortSignal): Promise<AuditPostResult> {
     const url = this.url("/api/agent/v1/audit");
     try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: this.headers({ "content-type": "application/json", accept: "application/json" }),
-        // Buffer.concat's result is backed by a plain ArrayBuffer.
-        body: typeof body === "string" ? body : (body as Uint8Array<ArrayBuffer>),
-        signal: signal === undefined ? AbortSignal.timeout(60_000) : AbortSignal.any([AbortSignal.timeout(60_000), signal]),
-      });
-      if (res.status < 200 || res.status > 299) return { ok: false, status: res.status, message: `POST ${url.pathname} answered ${res.status}: ${await errorText(res)}` };
-      const json = (await res.json().catch(() => ({}))) as { accepted?: unknown };
-      return { ok: true, accepted: typeof json.accepted === "number" ? json.accepted : 0 };
+      const headers = this.headers({ "content-type": "application/json", accept: "application/json" });
+      const res = await this.poster.post(url, headers, body, 60_000, signal);
+      if (res.status < 200 || res.status > 299) return { ok: false, status: res.status, message: `POST ${url.pathname} answered ${res.status}: ${errorOfText(res.text, String(res.status))}` };
+      let accepted = 0;
+      try {
+        const json = JSON.parse(res.text) as { accepted?: unknown };
+        if (typeof json.accepted === "number") accepted = json.accepted;
+      } catch {
+        // a 2xx is the acknowledgement, whatever its body
+      }
+      return { ok: true, accepted };
     } catch (err) {
       return { ok: false, status: null, message: `POST ${url.pathname} failed: ${describeFetchError(err)}` };
     }
+  }
+
+  /** Closes the kept-alive connection of the audit posts (shutdown). */
+  close(): void {
+    this.poster.close();
   }
 
   async postHeartbeat(body: unknown, signal?: AbortSignal): Promise<HeartbeatResult> {
@@ -101,21 +111,25 @@ export class AgentApiClient {
 
 /** The `error` field of a JSON error body, else the start of the text. */
 async function errorText(res: Response): Promise<string> {
-  const text = await res.text().catch(() => "");
+  return errorOfText(await res.text().catch(() => ""), res.statusText);
+}
+
+function errorOfText(text: string, fallback: string): string {
   try {
     const json = JSON.parse(text) as { error?: unknown };
     if (typeof json.error === "string") return json.error;
   } catch {
     // not JSON
   }
-  return text.slice(0, 200) || res.statusText;
+  return text.slice(0, 200) || fallback;
 }
 
 function describeFetchError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   if (err.name === "TimeoutError") return "timed out";
   if (err.name === "AbortError") return "aborted";
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code === "ECONNREFUSED") return "connection refused: is the console running?";
-  return cause?.message ?? err.message;
+  // fetch wraps the socket's error in `cause`; node:http throws it as it is.
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause ?? (err as { code?: string; message?: string });
+  if (cause.code === "ECONNREFUSED") return "connection refused: is the console running?";
+  return cause.message ?? err.message;
 }
