@@ -83,29 +83,30 @@ export class AuditSpool {
   }
 
   /**
-   * Appends `data` (whole lines, `events` of them) to the open segment with one synchronous write. False when
-   * the spool is full (nothing written). Throws on an I/O error (the caller drops and counts those events).
+   * Appends data[0, length) (whole lines, `events` of them) to the open segment with one synchronous write. False
+   * when the spool is full (nothing written). Throws on an I/O error (the caller drops and counts those events).
+   * `data` is not kept: the caller may reuse it.
    */
-  append(data: Buffer, events: number): boolean {
-    if (this.totalBytes + data.length > this.options.maxBytes) return false;
+  append(data: Buffer, events: number, length = data.length): boolean {
+    if (this.totalBytes + length > this.options.maxBytes) return false;
     let seg = this.current;
-    if (seg !== null && (seg.broken || seg.events + events > SEGMENT_MAX_EVENTS || seg.bytes + data.length > SEGMENT_MAX_BYTES)) {
+    if (seg !== null && (seg.broken || seg.events + events > SEGMENT_MAX_EVENTS || seg.bytes + length > SEGMENT_MAX_BYTES)) {
       this.seal();
       seg = null;
     }
     seg ??= this.openSegment();
     let off = 0;
     try {
-      while (off < data.length) off += writeSync(seg.fd, data, off, data.length - off);
+      while (off < length) off += writeSync(seg.fd, data, off, length - off);
     } catch (err) {
       seg.broken = true;
       seg.bytes += off;
       this.totalBytes += off;
       throw err;
     }
-    seg.bytes += data.length;
+    seg.bytes += length;
     seg.events += events;
-    this.totalBytes += data.length;
+    this.totalBytes += length;
     this.syncSoon();
     return true;
   }
