@@ -100,4 +100,24 @@ describe("SessionAudit", () => {
       ["SELECT pg_sleep($1)", "allowed", null, null, null],
     ]);
   });
+
+  it("writes batch after batch through the recorder's reused buffer, and a batch too large for it whole", () => {
+    const { audit, events } = setup();
+    const run = (sql: string) => {
+      audit.sentQuery(sql, analyzer.analyze(sql), "b1");
+      audit.sentSync();
+      answer(audit, tag("SELECT 1"));
+      audit.onReady();
+    };
+    run("SELECT 'a much longer first statement, so that a shorter next one would show its tail' AS x FROM t");
+    expect(events()).toHaveLength(1);
+    run("SELECT 1");
+    expect(events().map((e) => e.statement)).toEqual(["SELECT $1 AS x FROM t", "SELECT $1"]);
+    // One event of ~100,000 characters, non-ASCII included: more than the reused buffer holds.
+    const wide = `SELECT ${Array.from({ length: 10_500 }, (_, i) => `"é${i}"`).join(", ")} FROM t`;
+    run(wide);
+    const last = events().at(-1)!;
+    expect(last.statement.length).toBeGreaterThan(256 * 1024 / 3);
+    expect(last.statement.startsWith('SELECT "é0", "é1"')).toBe(true);
+  });
 });
