@@ -5,8 +5,9 @@ export interface Entry {
   readonly analysis: StatementAnalysis;
   /** Set on every hit; the clock hand spares a hot entry once (and cools it) instead of evicting it. */
   hot: boolean;
-  /** The text of the last hit, for the caller's own use (see sql-analyzer.ts: which exact texts repeat). */
+  /** The texts of the last two hits, for the caller's own use (see sql-analyzer.ts: which exact texts repeat). */
   lastText: string | null;
+  previousText: string | null;
 }
 
 /**
@@ -40,7 +41,7 @@ export class AnalysisCache {
 
   set(sql: string, analysis: StatementAnalysis, lastText: string | null = null): void {
     if (this.maxEntries <= 0 || this.map.has(sql)) return;
-    const entry: Entry = { sql, analysis, hot: false, lastText };
+    const entry: Entry = { sql, analysis, hot: false, lastText, previousText: null };
     if (this.ring.length < this.maxEntries) {
       this.ring.push(entry);
     } else {

@@ -34,6 +34,24 @@ describe("the cache by literal shape", () => {
     expect(a.cacheSize).toBe(2);
   });
 
+  it("stores a repeating text by exact text even when one-off literals of its shape come in between", async () => {
+    const a = await loadSqlAnalyzer();
+    const first = a.analyze("SELECT * FROM orders WHERE status = 'paid' LIMIT 50");
+    expect(a.cacheSize).toBe(1);
+    // `LIMIT 50` from one code path, other limits from another, in turn.
+    expect(a.analyze("SELECT * FROM orders WHERE status = 'paid' LIMIT 7")).toBe(first);
+    expect(a.cacheSize).toBe(1);
+    expect(a.analyze("SELECT * FROM orders WHERE status = 'paid' LIMIT 50")).toBe(first); // among the last two
+    expect(a.cacheSize).toBe(2);
+    expect(a.analyze("SELECT * FROM orders WHERE status = 'paid' LIMIT 8")).toBe(first);
+    expect(a.analyze("SELECT * FROM orders WHERE status = 'paid' LIMIT 9")).toBe(first);
+    expect(a.analyze("SELECT * FROM orders WHERE status = 'paid' LIMIT 8")).toBe(first); // 8 again, 9 in between
+    expect(a.cacheSize).toBe(3);
+    // One-off values in between never reach the exact-text cache.
+    for (let i = 0; i < 5; i++) a.analyze(`SELECT * FROM orders WHERE status = 'paid' LIMIT ${100 + i}`);
+    expect(a.cacheSize).toBe(3);
+  });
+
   // Same key, different analyses: the literal is not a plain constant in the tree, so nothing is shared.
   const literalMatters: [why: string, texts: string[]][] = [
     ["EXPLAIN's ANALYZE option", ["EXPLAIN (ANALYZE 0) DELETE FROM t", "EXPLAIN (ANALYZE 1) DELETE FROM t"]],
