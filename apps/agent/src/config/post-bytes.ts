@@ -42,7 +42,8 @@ export class BytesPoster {
         clearTimeout(timer);
         reject(err);
       };
-      req.once("error", fail);
+      // `on`, not `once`: a second error event without a listener would crash the agent.
+      req.on("error", fail);
       req.once("response", (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -50,7 +51,7 @@ export class BytesPoster {
           if (size < MAX_ANSWER_BYTES) chunks.push(chunk);
           size += chunk.length;
         });
-        res.once("error", fail);
+        res.on("error", fail);
         res.once("end", () => {
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString("utf8") });
