@@ -2,9 +2,10 @@ import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
 // POST of an already serialized body over node:http, for the audit batches: up to 4 MiB, several times a second
-// under load. fetch (undici) was measured costing the agent a full mark-compact GC per batch at -c 8 (~50 in
-// 30 s against 5 without sending): its body and stream machinery leaves old-space garbage for every request,
-// and the agent's heap is small, so V8 collected it again and again. node:http writes the bytes as they are.
+// under load. With fetch (undici) the agent ran about one full mark-compact GC per batch at -c 8 (21-61 in a
+// bench:proxy run of 6 s per target, against 5 with sending switched off, 2 with node:http): its body and stream
+// machinery leaves old-space garbage for every request, and the agent's heap is small, so V8 collected it again
+// and again. node:http writes the bytes as they are.
 
 export interface PostBytesResult {
   status: number;
