@@ -392,7 +392,7 @@ async function main() {
       },
       governance_denied_statements: await governedMetric("dbmesh_agent_denied_statements_total").catch(() => NaN),
       // Full (mark-compact) collections of the governed agent over the whole run: each costs milliseconds of CPU.
-      // fetch-posted audit batches once caused one per batch (~50 in a 6 s run); node:http, a handful.
+      // fetch-posted audit batches once caused about one per batch (21-61 in a 6 s run); node:http, a handful.
       governance_major_gcs: await governedMetric("dbmesh_agent_nodejs_gc_duration_seconds_count", '{kind="major"}').catch(() => NaN),
     };
     if (governance.governance_audit_events.dropped > 0) {
