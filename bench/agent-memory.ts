@@ -108,6 +108,7 @@ async function measureOnce(): Promise<Round> {
   }
 }
 
+const kibPerClient = (r: Round) => (r.loadedKiB - r.baselineKiB) / CLIENTS;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {
   const rounds: Round[] = [];
@@ -115,10 +116,10 @@ try {
     const round = await measureOnce();
     rounds.push(round);
     console.error(
-      `[bench] round ${r + 1}: baseline ${(round.baselineKiB / 1024).toFixed(1)} MiB, with ${CLIENTS} idle clients ${(round.loadedKiB / 1024).toFixed(1)} MiB: ${((round.loadedKiB - round.baselineKiB) / CLIENTS).toFixed(2)} KiB per client`,
+      `[bench] round ${r + 1}: baseline ${(round.baselineKiB / 1024).toFixed(1)} MiB, with ${CLIENTS} idle clients ${(round.loadedKiB / 1024).toFixed(1)} MiB: ${kibPerClient(round).toFixed(2)} KiB per client`,
     );
   }
-  const perClient = rounds.map((r) => (r.loadedKiB - r.baselineKiB) / CLIENTS);
+  const perClient = rounds.map(kibPerClient);
   const mid = rounds[perClient.indexOf(median(perClient))]!;
   console.log(
     JSON.stringify({

@@ -5,8 +5,9 @@ export interface Entry {
   readonly analysis: StatementAnalysis;
   /** Set on every hit; the clock hand spares a hot entry once (and cools it) instead of evicting it. */
   hot: boolean;
-  /** The texts of the last two hits, for the caller's own use (see sql-analyzer.ts: which exact texts repeat). */
+  /** The text of the last hit, for the caller's own use (see sql-analyzer.ts: which exact texts repeat). */
   lastText: string | null;
+  /** The text of the hit before it. */
   previousText: string | null;
 }
 

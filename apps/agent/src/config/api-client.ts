@@ -71,7 +71,7 @@ export class AgentApiClient {
     try {
       const headers = this.headers({ "content-type": "application/json", accept: "application/json" });
       const res = await this.poster.post(url, headers, body, 60_000, signal);
-      if (res.status < 200 || res.status > 299) return { ok: false, status: res.status, message: `POST ${url.pathname} answered ${res.status}: ${errorOfText(res.text, String(res.status))}` };
+      if (res.status < 200 || res.status > 299) return { ok: false, status: res.status, message: `POST ${url.pathname} answered ${res.status}: ${errorOfText(res.text, res.statusText)}` };
       let accepted = 0;
       try {
         const json = JSON.parse(res.text) as { accepted?: unknown };

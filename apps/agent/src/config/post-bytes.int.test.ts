@@ -44,7 +44,7 @@ describe("BytesPoster", () => {
     body[body.length - 1] = 0x7d;
     const p = poster();
     const first = await p.post(url, { authorization: "Bearer t" }, body, 5_000);
-    expect(first).toEqual({ status: 202, text: '{"accepted":3}' });
+    expect(first).toEqual({ status: 202, statusText: "Accepted", text: '{"accepted":3}' });
     // The kept-alive connection serves the next batch; a string body is measured in bytes, not characters.
     const second = await p.post(url, {}, '{"é":1}', 5_000);
     expect(second.status).toBe(202);
@@ -88,6 +88,8 @@ describe("AgentApiClient.postAudit", () => {
       expect(await api.postAudit(Buffer.from('{"events":[]}'))).toEqual({ ok: true, accepted: 2 });
       answer = [400, '{"error":"event 1: statement is required"}'];
       expect(await api.postAudit("{}")).toEqual({ ok: false, status: 400, message: "POST /api/agent/v1/audit answered 400: event 1: statement is required" });
+      answer = [502, ""]; // a proxy in front of the console, no body: the reason phrase
+      expect(await api.postAudit("{}")).toEqual({ ok: false, status: 502, message: "POST /api/agent/v1/audit answered 502: Bad Gateway" });
       await new Promise<void>((resolve) => server!.close(() => resolve()));
       server = null;
       api.close(); // the kept-alive connection to the stopped server

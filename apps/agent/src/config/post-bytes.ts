@@ -9,6 +9,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
 export interface PostBytesResult {
   status: number;
+  /** The status line's reason phrase (`Bad Gateway`), for messages when the answer has no body. */
+  statusText: string;
   /** The start of the answer's body (up to MAX_ANSWER_BYTES), decoded as UTF-8. */
   text: string;
 }
@@ -55,7 +57,7 @@ export class BytesPoster {
         res.on("error", fail);
         res.once("end", () => {
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString("utf8") });
+          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", text: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString("utf8") });
         });
       });
       req.end(body);
