@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { AuditSpool } from "./spool";
+import { type AuditSpool, SEGMENT_MAX_BYTES } from "./spool";
 
 // Ships sealed spool segments to POST /api/agent/v1/audit, oldest first, one segment per request, and deletes a
 // segment only after a 2xx. Any failure (network, 5xx, 401) keeps the segment and retries with exponential
@@ -20,14 +20,28 @@ const COMMA = 0x2c;
  * escapes them), so turning the newlines between lines into commas makes the array. Returns the event count.
  */
 export function batchBody(segment: Buffer): { body: Buffer; events: number } {
-  let end = segment.length;
-  while (end > 0 && segment[end - 1] === NEWLINE) end--;
-  let events = end > 0 ? 1 : 0;
-  for (let i = segment.indexOf(NEWLINE); i !== -1 && i < end; i = segment.indexOf(NEWLINE, i + 1)) {
-    segment[i] = COMMA;
+  const buf = Buffer.allocUnsafe(OPEN.length + segment.length + CLOSE.length);
+  segment.copy(buf, OPEN.length);
+  const { length, events } = batchBodyInPlace(buf, segment.length);
+  return { body: buf.subarray(0, length), events };
+}
+
+/**
+ * batchBody on a buffer holding the segment at buf[OPEN.length, OPEN.length + size), with CLOSE.length bytes of
+ * room after it: the body is built where it lies. Returns the body's length (from 0) and the event count.
+ */
+function batchBodyInPlace(buf: Buffer, size: number): { length: number; events: number } {
+  const start = OPEN.length;
+  let end = start + size;
+  while (end > start && buf[end - 1] === NEWLINE) end--;
+  let events = end > start ? 1 : 0;
+  for (let i = buf.indexOf(NEWLINE, start); i !== -1 && i < end; i = buf.indexOf(NEWLINE, i + 1)) {
+    buf[i] = COMMA;
     events++;
   }
-  return { body: Buffer.concat([OPEN, segment.subarray(0, end), CLOSE]), events };
+  OPEN.copy(buf, 0);
+  CLOSE.copy(buf, end);
+  return { length: end + CLOSE.length, events };
 }
 
 export interface AuditSenderOptions {
@@ -53,6 +67,13 @@ export class AuditSender {
   private readonly aborter = new AbortController();
   /** Last error, for logs and tests. */
   lastError: string | null = null;
+  /**
+   * Where each batch is read and built: one buffer for the sender's life. A new one of up to 4 MiB per batch,
+   * several times a second, was the main reason for the governed agent's full GCs in bench:proxy (V8 counts
+   * buffers as external memory and collects when it grows). Replaced after a failed request, whose socket may
+   * still hold it.
+   */
+  private scratch: Buffer | null = null;
 
   constructor(private readonly options: AuditSenderOptions) {}
 
@@ -120,13 +141,22 @@ export class AuditSender {
   /** True when the segment is acknowledged (and deleted) or set aside; false to retry later. */
   private async sendSegment(name: string): Promise<boolean> {
     const { spool } = this.options;
-    const raw = await spool.read(name);
-    const { body, events } = batchBody(Buffer.from(raw));
+    this.scratch ??= Buffer.allocUnsafeSlow(OPEN.length + SEGMENT_MAX_BYTES + CLOSE.length);
+    let built: { body: Buffer; events: number };
+    const size = await spool.readInto(name, this.scratch, OPEN.length);
+    if (size !== null && size + OPEN.length + CLOSE.length <= this.scratch.length) {
+      const { length, events } = batchBodyInPlace(this.scratch, size);
+      built = { body: this.scratch.subarray(0, length), events };
+    } else {
+      built = batchBody(await spool.read(name)); // larger than a segment is written: left by another version
+    }
+    const { body, events } = built;
     if (events === 0) {
       await spool.remove(name);
       return true;
     }
     const result = await this.options.post(body, this.aborter.signal);
+    if (!result.ok && result.status === null) this.scratch = null;
     if (result.ok) {
       await spool.remove(name);
       this.options.onSent(events);
@@ -134,7 +164,7 @@ export class AuditSender {
     }
     this.lastError = result.message;
     if (result.status !== 400) return false;
-    const lines = raw.toString("utf8").split("\n").filter((l) => l !== "");
+    const lines = (await spool.read(name)).toString("utf8").split("\n").filter((l) => l !== "");
     // Something in the segment is refused: keep the lines that are whole JSON objects and try once more.
     const valid = lines.filter((l) => {
       try {

@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { RecordedEvent } from "./audit-event";
 import { AuditRecorder } from "./recorder";
+import { type AuditPostResult, AuditSender } from "./sender";
 import { AuditSpool } from "./spool";
 
 const dirs: string[] = [];
@@ -95,6 +96,55 @@ describe("batchBody", () => {
     expect(events).toBe(2);
     expect(JSON.parse(body.toString())).toEqual({ events: [{ id: "a", s: "x\ny" }, { id: "b" }] });
     expect(batchBody(Buffer.alloc(0)).events).toBe(0);
+  });
+});
+
+describe("AuditSender", () => {
+  async function sendAll(spool: AuditSpool, post: (body: Buffer | string) => Promise<AuditPostResult>): Promise<void> {
+    const sender = new AuditSender({ spool, post, log: pino({ level: "silent" }), onSent: () => {}, onRejected: () => {}, pollMs: 10 });
+    sender.start();
+    const deadline = Date.now() + 5_000;
+    while (spool.pendingSegments > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await sender.stop();
+  }
+
+  it("sends each segment as its own batch, oldest first, building every body in the one buffer it keeps", async () => {
+    const spool = AuditSpool.open({ dir: tempDir(), maxBytes: 1 << 20, sealAfterMs: 0 });
+    const sizes = [3, 1, 2];
+    let n = 0;
+    for (const size of sizes) {
+      for (let i = 0; i < size; i++) spool.append(line(++n), 1);
+      spool.sealIfDue();
+    }
+    const bodies: string[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    await sendAll(spool, async (body) => {
+      // Read now: the sender reuses the buffer for the next batch once this post resolved.
+      bodies.push(body.toString());
+      if (Buffer.isBuffer(body)) buffers.add(body.buffer);
+      await new Promise((r) => setTimeout(r, 5));
+      return { ok: true, accepted: 0 };
+    });
+    expect(bodies.map((b) => JSON.parse(b) as unknown)).toEqual([
+      { events: [{ n: 1 }, { n: 2 }, { n: 3 }] },
+      { events: [{ n: 4 }] },
+      { events: [{ n: 5 }, { n: 6 }] },
+    ]);
+    expect(buffers.size).toBe(1);
+    expect(spool.bytes).toBe(0);
+  });
+
+  it("after a 400, resends the segment's whole lines from the file (the body was built over the buffer) and drops a torn one", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "0000000000000001.ndjson"), '{"n":1}\n{"n":2}\n{"n":');
+    const spool = AuditSpool.open({ dir, maxBytes: 1 << 20, sealAfterMs: 0 });
+    const bodies: string[] = [];
+    await sendAll(spool, async (body) => {
+      bodies.push(body.toString());
+      return bodies.length === 1 ? { ok: false, status: 400, message: "invalid JSON" } : { ok: true, accepted: 2 };
+    });
+    expect(bodies).toEqual(['{"events":[{"n":1},{"n":2},{"n":]}', '{"events":[{"n":1},{"n":2}]}']);
+    expect(spool.pendingSegments).toBe(0);
   });
 });
 

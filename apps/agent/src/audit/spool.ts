@@ -1,5 +1,5 @@
 import { close, fdatasync, fsync, mkdirSync, openSync, readdirSync, statSync, writeSync } from "node:fs";
-import { readFile, unlink } from "node:fs/promises";
+import { open as openFile, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 
 // The on-disk spool of SQL audit events not yet acknowledged by the control plane: append-only segment files
@@ -127,6 +127,27 @@ export class AuditSpool {
 
   read(name: string): Promise<Buffer> {
     return readFile(join(this.options.dir, name));
+  }
+
+  /**
+   * Reads the segment into target[offset …] and returns its length, or null when it does not fit there (then
+   * read() it). Lets the sender keep one buffer for every batch instead of a new one of up to 4 MiB each.
+   */
+  async readInto(name: string, target: Buffer, offset: number): Promise<number | null> {
+    const file = await openFile(join(this.options.dir, name), "r");
+    try {
+      const { size } = await file.stat();
+      if (offset + size > target.length) return null;
+      let done = 0;
+      while (done < size) {
+        const { bytesRead } = await file.read(target, offset + done, size - done, done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done;
+    } finally {
+      await file.close();
+    }
   }
 
   /** The control plane acknowledged the segment: delete it. */

@@ -24,8 +24,9 @@ export class BytesPoster {
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 1 });
 
   /**
-   * Sends `body` and resolves with the status and the answer's text. Rejects on a network error, after
-   * `timeoutMs` (an Error named TimeoutError) or when `signal` aborts (AbortError).
+   * Sends `body` and resolves with the status and the answer's text, once the request is done with `body` (the
+   * caller may then reuse it). Rejects on a network error, after `timeoutMs` (an Error named TimeoutError) or
+   * when `signal` aborts (AbortError); then the socket may still hold `body` for a while: do not reuse it.
    */
   post(url: URL, headers: Record<string, string>, body: Buffer | string, timeoutMs: number, signal?: AbortSignal): Promise<PostBytesResult> {
     const https = url.protocol === "https:";
@@ -45,6 +46,23 @@ export class BytesPoster {
         clearTimeout(timer);
         reject(err);
       };
+      // The answer can come before the whole body was written out (a server that refuses early): resolve when
+      // both happened, so that the body is no longer in the socket's hands.
+      let answer: PostBytesResult | null = null;
+      let flushed = false;
+      const settle = () => {
+        if (answer !== null && flushed) resolve(answer);
+      };
+      req.once("finish", () => {
+        flushed = true;
+        settle();
+      });
+      // Closed: the socket let go of the body either way (written, or its writes cancelled).
+      req.once("close", () => {
+        flushed = true;
+        if (answer !== null) settle();
+        else fail(new Error("the connection closed without an answer"));
+      });
       // `on`, not `once`: a second error event without a listener would crash the agent.
       req.on("error", fail);
       req.once("response", (res: IncomingMessage) => {
@@ -57,7 +75,8 @@ export class BytesPoster {
         res.on("error", fail);
         res.once("end", () => {
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", text: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString("utf8") });
+          answer = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", text: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString("utf8") };
+          settle();
         });
       });
       req.end(body);
