@@ -382,6 +382,17 @@ async function main() {
       governance_vs_passthrough_c8_prepared: ratio(tps("governed", g, "prepared"), tps("agent", g, "prepared")),
       governance_vs_pgbouncer_c8_simple: ratio(tps("governed", g, "simple"), tps("pgbouncer", g, "simple")),
       governance_vs_pgbouncer_c8_prepared: ratio(tps("governed", g, "prepared"), tps("pgbouncer", g, "prepared")),
+      // Each round's governed tps over the same round's pass-through tps: the box's speed drifts between rounds
+      // (±15% here), and a ratio within one round cancels most of that drift. The figures above are ratios of
+      // medians taken over all rounds, as for the other targets.
+      governance_vs_passthrough_c8_by_round: hasGoverned
+        ? Object.fromEntries(
+            (["simple", "prepared"] as const).map((m) => [
+              m,
+              (results[`governed/c${g}/${m}`] ?? []).map((t, i) => Number((t / (results[`agent/c${g}/${m}`] ?? [])[i]!).toFixed(3))),
+            ]),
+          )
+        : null,
       governance_cpu_us_per_txn_c8: hasGoverned
         ? { simple: Number(median(cpu[`governed/c${g}/simple`]!).toFixed(1)), prepared: Number(median(cpu[`governed/c${g}/prepared`]!).toFixed(1)) }
         : null,
