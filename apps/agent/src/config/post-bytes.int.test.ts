@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { AgentApiClient } from "./api-client";
 import { BytesPoster } from "./post-bytes";
@@ -69,6 +69,32 @@ describe("BytesPoster", () => {
     // Either is right (the server may reset the connection before our side read its answer); hanging is not.
     expect(outcome).toMatch(/^(answered 413|failed: .+)$/);
     expect(outcome).not.toMatch(/no answer within/);
+  });
+
+  it("an answer whose server then stops reading the body still ends in the timeout, never a hang", async () => {
+    // A raw server: answers 200 as soon as the headers are in, then reads nothing more and keeps the connection.
+    const sockets: Socket[] = [];
+    const raw = createNetServer((socket) => {
+      sockets.push(socket);
+      socket.once("data", () => {
+        socket.pause();
+        socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 14\r\n\r\n{"accepted":1}');
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const url = new URL(`http://127.0.0.1:${(raw.address() as AddressInfo).port}/api/agent/v1/audit`);
+      const started = Date.now();
+      // 32 MiB: more than the kernel's socket buffers take, so the body cannot all be written.
+      const err = await poster()
+        .post(url, {}, Buffer.alloc(32 * 1024 * 1024, "x"), 500)
+        .then(() => null, (e: Error) => e);
+      expect(err?.name).toBe("TimeoutError");
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
   });
 
   it("gives up after the timeout when the server never answers", async () => {

@@ -50,8 +50,11 @@ export class BytesPoster {
       // both happened, so that the body is no longer in the socket's hands.
       let answer: PostBytesResult | null = null;
       let flushed = false;
+      // The timeout runs until then: a body the server never takes keeps the post waiting at most that long.
       const settle = () => {
-        if (answer !== null && flushed) resolve(answer);
+        if (answer === null || !flushed) return;
+        clearTimeout(timer);
+        resolve(answer);
       };
       req.once("finish", () => {
         flushed = true;
@@ -74,7 +77,6 @@ export class BytesPoster {
         });
         res.on("error", fail);
         res.once("end", () => {
-          clearTimeout(timer);
           answer = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", text: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString("utf8") };
           settle();
         });
