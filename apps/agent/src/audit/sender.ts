@@ -143,8 +143,9 @@ export class AuditSender {
     const { spool } = this.options;
     this.scratch ??= Buffer.allocUnsafeSlow(OPEN.length + SEGMENT_MAX_BYTES + CLOSE.length);
     let built: { body: Buffer; events: number };
-    const size = await spool.readInto(name, this.scratch, OPEN.length);
-    if (size !== null && size + OPEN.length + CLOSE.length <= this.scratch.length) {
+    // Read after room for OPEN, leaving room for CLOSE.
+    const size = await spool.readInto(name, this.scratch.subarray(0, this.scratch.length - CLOSE.length), OPEN.length);
+    if (size !== null) {
       const { length, events } = batchBodyInPlace(this.scratch, size);
       built = { body: this.scratch.subarray(0, length), events };
     } else {
