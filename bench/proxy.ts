@@ -308,7 +308,8 @@ async function main() {
     }
     const results: Record<string, number[]> = {};
     const cpu: Record<string, number[]> = {};
-    const lat: Record<Target, number[]> = { direct: [], pgbouncer: [], agent: [], governed: [] };
+    /** Per-transaction latencies at -c 1 simple, by target, one array per round. */
+    const lat: Record<Target, number[][]> = { direct: [], pgbouncer: [], agent: [], governed: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const clients of CLIENTS) {
         for (const mode of ["simple", "prepared"] as const) {
@@ -319,7 +320,7 @@ async function main() {
             const { tps, cpuUsPerTxn, userUsPerTxn, systemUsPerTxn } = await pgbench(target, clients, mode, logDir);
             (results[`${target}/c${clients}/${mode}`] ??= []).push(tps);
             if (target !== "direct") (cpu[`${target}/c${clients}/${mode}`] ??= []).push(cpuUsPerTxn);
-            if (logDir) for (const l of latencies(logDir, target)) lat[target].push(l);
+            if (logDir) lat[target].push(latencies(logDir, target).sort((a, b) => a - b));
             const cpuNote = target === "direct" ? "" : `, CPU ${cpuUsPerTxn.toFixed(1)} µs/txn (user ${userUsPerTxn.toFixed(1)}, kernel ${systemUsPerTxn.toFixed(1)})`;
             console.error(`[bench] round ${round} c=${clients} ${mode.padEnd(8)} ${target.padEnd(9)} ${tps.toFixed(0)} tps${cpuNote}`);
           }
@@ -342,22 +343,26 @@ async function main() {
     for (const r of rows) {
       console.log(`${String(r.clients).padEnd(7)} ${r.mode.padEnd(9)} ${String(r.direct).padStart(7)} ${String(r.pgbouncer).padStart(10)} ${String(r.agent).padStart(6)}   ${r.agent_vs_pgbouncer.toFixed(3).padStart(15)}  ${r.agent_vs_direct.toFixed(3).padStart(12)}`);
     }
-    const sorted = { direct: [...lat.direct].sort((a, b) => a - b), agent: [...lat.agent].sort((a, b) => a - b), pgbouncer: [...lat.pgbouncer].sort((a, b) => a - b) };
-    const c8 = CLIENTS.includes(8) ? 8 : CLIENTS[0]!;
+    // Added latency: a proxy's percentile minus direct's in the same round (the runs are seconds apart), median
+    // over rounds. Pooling every round's samples instead let one slow direct run push the added p99 below zero.
+    const added = (t: Target, p: number) =>
+      CLIENTS.includes(1) ? Math.round(median(lat[t].map((sorted, round) => pct(sorted, p) - pct(lat.direct[round]!, p)))) : null;
+    const hasC8 = CLIENTS.includes(8);
+    const c8Ratio = (a: Target, b: Target, m: string) => (hasC8 ? Number((tps(a, 8, m) / tps(b, 8, m)).toFixed(3)) : null);
     const summary = {
       pgbouncer_version: `${major}.${minor}`,
       pgbouncer_prepared_mode: pgbouncerHasPrepared ? "prepared" : "extended (PgBouncer < 1.21 cannot keep prepared statements in transaction mode)",
       rounds: ROUNDS,
       seconds_per_run: SECONDS,
-      agent_vs_pgbouncer_c8_simple: Number((tps("agent", c8, "simple") / tps("pgbouncer", c8, "simple")).toFixed(3)),
-      agent_vs_pgbouncer_c8_prepared: Number((tps("agent", c8, "prepared") / tps("pgbouncer", c8, "prepared")).toFixed(3)),
+      agent_vs_pgbouncer_c8_simple: c8Ratio("agent", "pgbouncer", "simple"),
+      agent_vs_pgbouncer_c8_prepared: c8Ratio("agent", "pgbouncer", "prepared"),
       agent_vs_pgbouncer_c1_simple: CLIENTS.includes(1) ? Number((tps("agent", 1, "simple") / tps("pgbouncer", 1, "simple")).toFixed(3)) : null,
       agent_vs_pgbouncer_c1_prepared: CLIENTS.includes(1) ? Number((tps("agent", 1, "prepared") / tps("pgbouncer", 1, "prepared")).toFixed(3)) : null,
-      agent_vs_direct_c8_simple: Number((tps("agent", c8, "simple") / tps("direct", c8, "simple")).toFixed(3)),
-      added_p50_us_c1: Math.round(pct(sorted.agent, 50) - pct(sorted.direct, 50)),
-      added_p99_us_c1: Math.round(pct(sorted.agent, 99) - pct(sorted.direct, 99)),
-      pgbouncer_added_p50_us_c1: Math.round(pct(sorted.pgbouncer, 50) - pct(sorted.direct, 50)),
-      pgbouncer_added_p99_us_c1: Math.round(pct(sorted.pgbouncer, 99) - pct(sorted.direct, 99)),
+      agent_vs_direct_c8_simple: c8Ratio("agent", "direct", "simple"),
+      added_p50_us_c1: added("agent", 50),
+      added_p99_us_c1: added("agent", 99),
+      pgbouncer_added_p50_us_c1: added("pgbouncer", 50),
+      pgbouncer_added_p99_us_c1: added("pgbouncer", 99),
       cpu_us_per_txn: Object.fromEntries(
         (["agent", "pgbouncer"] as const).map((t) => [
           t,
