@@ -82,16 +82,24 @@ export async function generateSqlAudit(
   // two connections, against 80 s on one; the e2e test's 10 million took 13 minutes on one.
   let next = 0;
   let inserted = 0;
+  let failed = false;
   const insertBatches = async () => {
-    for (let done = next; done < total; done = next) {
+    for (let done = next; done < total && !failed; done = next) {
       next += batch;
       const from = done + 1;
       const to = Math.min(done + batch, total);
-      await insertBatch(from, to);
+      try {
+        await insertBatch(from, to);
+      } catch (err) {
+        failed = true; // the other loop stops after its current batch
+        throw err;
+      }
       inserted += to - from + 1;
       opts.onProgress?.(inserted);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, insertBatches));
+  // Every loop has stopped before the first error is thrown: nothing goes on inserting behind the caller's back.
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, insertBatches));
+  for (const o of outcomes) if (o.status === "rejected") throw o.reason;
   await db.$executeRawUnsafe("ANALYZE sql_audit_event");
 }
