@@ -363,6 +363,16 @@ async function main() {
       added_p99_us_c1: added("agent", 99),
       pgbouncer_added_p50_us_c1: added("pgbouncer", 50),
       pgbouncer_added_p99_us_c1: added("pgbouncer", 99),
+      // Each round's agent/PgBouncer tps ratio per client count and protocol, as for governance below: the box's
+      // speed drifts between rounds, and a ratio within one round (runs seconds apart) cancels most of that.
+      agent_vs_pgbouncer_by_round: Object.fromEntries(
+        CLIENTS.flatMap((c) =>
+          (["simple", "prepared"] as const).map((m) => [
+            `c${c}_${m}`,
+            (results[`agent/c${c}/${m}`] ?? []).map((t, i) => Number((t / (results[`pgbouncer/c${c}/${m}`] ?? [])[i]!).toFixed(3))),
+          ]),
+        ),
+      ),
       cpu_us_per_txn: Object.fromEntries(
         (["agent", "pgbouncer"] as const).map((t) => [
           t,
