@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { ReadBuffer } from "../net/read-buffer";
+import { SocketWriter } from "../net/socket-writer";
 import { authenticateBackend } from "../pg/backend-auth";
 import { BackendScanner, type BackendSink } from "../pg/backend-scanner";
 import { cancelRequest, TERMINATE } from "../pg/messages";
@@ -62,6 +63,8 @@ export class ServerConnection {
   readonly tracker = new ResponseTracker();
   /** Server-side names of the statements prepared on this connection (transaction pooling). */
   readonly prepared = new Set<string>();
+  /** Writes to the server once logged in (net/socket-writer.ts). */
+  readonly writer: SocketWriter;
   readonly createdAt = Date.now();
   lastUsedAt = Date.now();
   owner: ServerOwner | null = null;
@@ -80,6 +83,7 @@ export class ServerConnection {
     readonly processId: number,
     readonly secretKey: number,
   ) {
+    this.writer = new SocketWriter(socket);
     reads.handle((chunk) => {
       if (this.owner !== null) return this.owner.onServerData(this, chunk);
       this.scanner.scan(chunk, this.idleSink);
@@ -152,7 +156,7 @@ export class ServerConnection {
   }
 
   write(data: Buffer): boolean {
-    return this.socket.write(data);
+    return this.writer.write(data);
   }
 
   /** Closes politely (Terminate) when the stream is at a message boundary, else cuts it. */

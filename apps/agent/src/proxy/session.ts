@@ -10,6 +10,7 @@ import { SQLSTATE_RATE_LIMITED, SQLSTATE_SYNTAX_ERROR, type StatementDecision } 
 import { credentialRefusal } from "../config/snapshot";
 import type { AgentMetrics } from "../metrics";
 import { isSliceOf, type ReadBuffer } from "../net/read-buffer";
+import { SocketWriter } from "../net/socket-writer";
 import type { BackendSink } from "../pg/backend-scanner";
 import { errorResponse } from "../pg/errors";
 import { FrameError, FrameReader } from "../pg/frame-reader";
@@ -121,6 +122,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   readonly virtualDatabase: string;
   private readonly vdb: VirtualDatabaseRuntime;
   private readonly client: Duplex;
+  /** Writes to the client (net/socket-writer.ts): straight to the handle when it can. */
+  private readonly clientWriter: SocketWriter;
   private readonly credential: string;
   private readonly applicationName: string;
   private readonly reader: FrameReader;
@@ -206,6 +209,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     private readonly deps: SessionDeps,
   ) {
     this.client = init.socket;
+    this.clientWriter = new SocketWriter(init.socket);
     this.snapshot = init.snapshot;
     this.vdb = init.vdb;
     this.virtualDatabase = init.vdb.name;
@@ -960,8 +964,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const server = this.server;
     let ok = true;
     if (server !== null) {
-      ok = writeAll(server.socket, out, this.serverOutBytes);
-      if (server.socket.writableLength > 0) this.serverKeptBytes = true;
+      ok = writeAll(server.writer, out, this.serverOutBytes);
+      if (server.writer.holdsBytes) this.serverKeptBytes = true;
     }
     out.length = 0;
     this.serverOutBytes = 0;
@@ -989,7 +993,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const bytes = this.clientOutBytes;
     this.clientOutBytes = 0;
     const client = this.client;
-    const ok = client.writable ? writeAll(client, out, bytes) : true;
+    const ok = client.writable ? writeAll(this.clientWriter, out, bytes) : true;
     out.length = 0;
     if (!ok && !this.serverPaused && this.server !== null) {
       this.serverPaused = true;
@@ -1035,7 +1039,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const out = this.clientOut;
     for (let i = 0; i < out.length; i++) if (isSliceOf(out[i] as Buffer, chunk)) out[i] = Buffer.from(out[i] as Buffer);
     // Slices the client socket could not take at once stay referenced: the connection then reads elsewhere.
-    return this.client.writableLength > 0;
+    return this.clientWriter.holdsBytes;
   }
 
   private readonly flushClientLater = (): void => {
@@ -1295,9 +1299,10 @@ function clientAddressOf(socket: Duplex): string | null {
  * than Writable's cork/writev bookkeeping); large ones go out corked, as one writev. False when the socket's
  * buffer is full.
  */
-function writeAll(socket: Duplex, parts: readonly Buffer[], bytes: number): boolean {
-  if (parts.length === 1) return socket.write(parts[0] as Buffer);
-  if (bytes <= CORK_LIMIT) return socket.write(Buffer.concat(parts as Buffer[], bytes));
+function writeAll(writer: SocketWriter, parts: readonly Buffer[], bytes: number): boolean {
+  if (parts.length === 1) return writer.write(parts[0] as Buffer);
+  if (bytes <= CORK_LIMIT) return writer.write(Buffer.concat(parts as Buffer[], bytes));
+  const socket = writer.socket;
   socket.cork();
   for (const part of parts) socket.write(part);
   socket.uncork();
