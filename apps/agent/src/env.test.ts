@@ -13,6 +13,12 @@ describe("parseAgentEnv", () => {
     expect(env.DBMESH_AGENT_SHUTDOWN_TIMEOUT_MS).toBe(30_000);
     expect(env.DBMESH_AGENT_BREAKER_FAILURES).toBe(3);
     expect(env.DBMESH_AGENT_BREAKER_OPEN_MS).toBe(5_000);
+    expect(env.DBMESH_AGENT_DIRECT_WRITES).toBe("on");
+  });
+
+  test("direct socket writes can be turned off, and only with on/off", () => {
+    expect(parseAgentEnv({ ...base, DBMESH_AGENT_DIRECT_WRITES: "off" }).DBMESH_AGENT_DIRECT_WRITES).toBe("off");
+    expect(() => parseAgentEnv({ ...base, DBMESH_AGENT_DIRECT_WRITES: "no" })).toThrow(/DBMESH_AGENT_DIRECT_WRITES must be "on" or "off"/);
   });
 
   test("the circuit breaker is tunable", () => {

@@ -106,6 +106,8 @@ const AgentEnv = z
      * N > 0 writes every N ms without holding results (cheaper; a kill -9 may lose the last N ms of events).
      */
     DBMESH_AGENT_AUDIT_BATCH_MS: milliseconds("DBMESH_AGENT_AUDIT_BATCH_MS", 0, 1_000),
+    /** "off": every socket write goes through Node's Writable instead of straight to the handle (net/socket-writer.ts). */
+    DBMESH_AGENT_DIRECT_WRITES: z.enum(["on", "off"], { error: 'DBMESH_AGENT_DIRECT_WRITES must be "on" or "off"' }).default("on"),
     /** How long one config long-poll may be held by the console (PROTOCOL.md: at most 60). */
     DBMESH_AGENT_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(60).default(30),
     LOG_LEVEL: LogLevel.default("info"),

@@ -8,6 +8,7 @@ import { AgentApiClient } from "./config/api-client";
 import { HeartbeatSender } from "./config/heartbeat";
 import { loadConfigFile, loadLastKnownGood, saveLastKnownGood } from "./config/last-known-good";
 import { ConfigPoller } from "./config/poller";
+import { useDirectWrites } from "./net/socket-writer";
 import type { AgentEnv } from "./env";
 import type { ApplyOutcome } from "./runtime";
 import { AGENT_VERSION } from "./version";
@@ -24,6 +25,7 @@ export interface AgentService {
 }
 
 export async function startAgentService(env: AgentEnv, log: Logger): Promise<AgentService> {
+  useDirectWrites(env.DBMESH_AGENT_DIRECT_WRITES === "on");
   const stateDir = env.DBMESH_AGENT_STATE_DIR;
   const apiUrl = env.DBMESH_API_URL;
   const api =

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
-import { SocketWriter } from "./socket-writer";
+import { SocketWriter, useDirectWrites } from "./socket-writer";
 
 // SocketWriter writes past Writable, straight to the libuv handle (Node internals). These tests pin what the
 // agent relies on over real loopback sockets, so that a Node upgrade that changes the internals fails here:
@@ -118,6 +118,19 @@ describe("SocketWriter", () => {
     const error = await closed;
     expect(local.destroyed).toBe(true);
     expect((error as NodeJS.ErrnoException | undefined)?.code).toMatch(/^(EPIPE|ECONNRESET)$/);
+  });
+
+  test("DBMESH_AGENT_DIRECT_WRITES=off: a plain TCP socket is written through Writable", async () => {
+    const { local, peer } = await pair();
+    useDirectWrites(false);
+    try {
+      const writer = new SocketWriter(local);
+      expect(writer.isDirect).toBe(false);
+      expect(writer.write(Buffer.from("via Writable"))).toBe(true);
+      expect((await readAll(peer, 12)).toString()).toBe("via Writable");
+    } finally {
+      useDirectWrites(true);
+    }
   });
 
   test("a socket without a plain handle (a TLS or in-memory stream) writes through Writable", async () => {

@@ -11,8 +11,9 @@ import { getSystemErrorName } from "node:util";
 //
 // Order is kept: libuv queues a write behind any still in flight, whichever path it came from, and a write
 // while Writable itself holds bytes goes through Writable. This leans on Node internals (the handle's
-// writeBuffer and the stream_wrap binding, as net.Socket uses them): when they are not there, or for a TLS
-// socket, every write goes through socket.write().
+// writeBuffer and the stream_wrap binding, as net.Socket uses them): when they are not there, for a TLS socket,
+// or with DBMESH_AGENT_DIRECT_WRITES=off (an operator's way out should a Node upgrade change them subtly, and
+// the A/B switch for bench:proxy), every write goes through socket.write().
 
 interface WriteReq {
   oncomplete?: (status: number) => void;
@@ -30,6 +31,13 @@ interface StreamHandle {
 }
 
 const binding = loadStreamWrap();
+
+/** Process-wide: DBMESH_AGENT_DIRECT_WRITES=off sends every write through socket.write() (sockets created later). */
+let directWrites = true;
+
+export function useDirectWrites(enabled: boolean): void {
+  directWrites = enabled;
+}
 
 function loadStreamWrap(): StreamWrapBinding | null {
   try {
@@ -58,7 +66,7 @@ export class SocketWriter {
   private readonly direct: boolean;
 
   constructor(readonly socket: Duplex) {
-    this.direct = binding !== null && streamHandleOf(socket) !== null;
+    this.direct = binding !== null && streamHandleOf(socket) !== null && directWrites;
   }
 
   /** Whether writes skip Writable (a plain TCP socket, Node internals as expected). */
