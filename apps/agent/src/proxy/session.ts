@@ -1296,8 +1296,8 @@ function clientAddressOf(socket: Duplex): string | null {
 
 /**
  * Writes `parts` (`bytes` in all) as one write: small runs are joined (a copy of a few hundred bytes costs less
- * than Writable's cork/writev bookkeeping); large ones go out corked, as one writev. False when the socket's
- * buffer is full.
+ * than cork/writev bookkeeping) and go out through the writer; large ones go out corked through Writable, as
+ * one writev (rare: over 64 KiB). False when the bytes are not all in the kernel yet: wait for 'drain'.
  */
 function writeAll(writer: SocketWriter, parts: readonly Buffer[], bytes: number): boolean {
   if (parts.length === 1) return writer.write(parts[0] as Buffer);
