@@ -1,5 +1,6 @@
 import type { SqlAnalyzer, StatementAnalysis } from "@dbmesh/sql";
 import type { StatementDecision } from "../governance/statement-decision";
+import { emptyArray } from "../empty-array";
 import { Backend } from "../pg/protocol";
 import { type AuditTable, MAX_STATEMENT_CHARS, RecordedEvent } from "./audit-event";
 import { normalizeStatement, splitStatements, statementFingerprint } from "./normalize";
@@ -184,7 +185,7 @@ export class SessionAudit {
     const q = this.queue;
     while (this.head < q.length && (q[this.head] as Pending).cycle <= this.answeredCycles) this.head++;
     if (this.head === q.length) {
-      q.length = 0;
+      emptyArray(q);
       this.head = 0;
     }
   }
@@ -240,7 +241,7 @@ export class SessionAudit {
       const e = q[i] as Pending;
       if (e.audited) this.emit(e, "allowed", e.rule, null, null, null);
     }
-    q.length = 0;
+    emptyArray(q);
     this.head = 0;
   }
 

@@ -8,6 +8,7 @@ import { credentialAccess, SessionAccess } from "../governance/access";
 import { type SessionRateLimits, sessionRateLimits } from "../governance/rate-limits";
 import { SQLSTATE_RATE_LIMITED, SQLSTATE_SYNTAX_ERROR, type StatementDecision } from "../governance/statement-decision";
 import { credentialRefusal } from "../config/snapshot";
+import { emptyArray } from "../empty-array";
 import type { AgentMetrics } from "../metrics";
 import { isSliceOf, type ReadBuffer } from "../net/read-buffer";
 import { SocketWriter } from "../net/socket-writer";
@@ -967,14 +968,14 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       ok = writeAll(server.writer, out, this.serverOutBytes);
       if (server.writer.holdsBytes) this.serverKeptBytes = true;
     }
-    out.length = 0;
+    emptyArray(out);
     this.serverOutBytes = 0;
     if (!ok) this.clientPausedForServer = true;
   }
 
   private dropServerOut(): void {
     this.fwdBuf = null;
-    this.serverOut.length = 0;
+    emptyArray(this.serverOut);
     this.serverOutBytes = 0;
   }
 
@@ -994,7 +995,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.clientOutBytes = 0;
     const client = this.client;
     const ok = client.writable ? writeAll(this.clientWriter, out, bytes) : true;
-    out.length = 0;
+    emptyArray(out);
     if (!ok && !this.serverPaused && this.server !== null) {
       this.serverPaused = true;
       this.server.socket.pause();
@@ -1226,7 +1227,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.ready = false;
     this.audit?.closed();
     this.dropServerOut();
-    this.clientOut.length = 0;
+    emptyArray(this.clientOut);
     this.clientOutBytes = 0;
     if (this.waitTimer !== null) clearTimeout(this.waitTimer);
     this.waitTimer = null;
