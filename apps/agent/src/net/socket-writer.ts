@@ -60,27 +60,26 @@ export class SocketWriter {
   private spare: WriteReq | null = null;
   /** Sizes of the direct writes the kernel did not take whole, oldest first (libuv completes them in order). */
   private readonly inFlight: number[] = [];
-  private inFlightBytes = 0;
   /** A direct write returned false: emit 'drain' once nothing is in flight. */
   private owesDrain = false;
-  private readonly direct: boolean;
+  /** The handle written to directly; null: every write goes through socket.write(). */
+  private readonly handle: StreamHandle | null;
 
   constructor(readonly socket: Duplex) {
-    this.direct = binding !== null && streamHandleOf(socket) !== null && directWrites;
+    this.handle = binding !== null && directWrites ? streamHandleOf(socket) : null;
   }
 
   /** Whether writes skip Writable (a plain TCP socket, Node internals as expected). */
   get isDirect(): boolean {
-    return this.direct;
+    return this.handle !== null;
   }
 
   /** Writes `data`; false when it is not all in the kernel yet: wait for the socket's 'drain'. */
   write(data: Buffer): boolean {
     const socket = this.socket;
-    if (!this.direct || socket.writableLength > 0 || !socket.writable) return socket.write(data);
-    // The handle goes away when the socket is destroyed (`writable` is false by then) or, in Node, replaced.
-    const handle = streamHandleOf(socket);
-    if (handle === null) return socket.write(data);
+    const handle = this.handle;
+    // The handle goes away when the socket is destroyed (`writable` is false by then).
+    if (handle === null || socket.writableLength > 0 || !socket.writable) return socket.write(data);
     const b = binding as StreamWrapBinding;
     const req = this.spare ?? new b.WriteWrap();
     const err = handle.writeBuffer(req, data);
@@ -97,7 +96,6 @@ export class SocketWriter {
     req.buffer = data;
     req.oncomplete = this.onComplete;
     this.inFlight.push(data.length);
-    this.inFlightBytes += data.length;
     this.owesDrain = true;
     return false;
   }
@@ -109,11 +107,13 @@ export class SocketWriter {
 
   /** How many bytes handed to this socket are not in the kernel yet (the direct writes' and Writable's). */
   get bufferedBytes(): number {
-    return this.inFlightBytes + this.socket.writableLength;
+    let bytes = this.socket.writableLength;
+    for (const n of this.inFlight) bytes += n;
+    return bytes;
   }
 
   private readonly onComplete = (status: number): void => {
-    this.inFlightBytes -= this.inFlight.shift() ?? 0;
+    this.inFlight.shift();
     const socket = this.socket;
     if (socket.destroyed) return;
     if (status < 0) {
