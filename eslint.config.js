@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import { defineConfig } from "eslint/config";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 
 // Workspaces run `eslint src` from their own folder; ESLint finds this file by walking up, and
@@ -35,6 +36,12 @@ export default defineConfig(
   },
   {
     files: ["apps/*/src/main.ts", "scripts/**", "bench/**", "e2e/**"],
+    rules: { "no-console": "off" },
+  },
+  // Build scripts run by Node as plain ES modules (the native SQL parser's).
+  {
+    files: ["packages/*/native/**/*.mjs"],
+    languageOptions: { globals: globals.node },
     rules: { "no-console": "off" },
   },
 );

@@ -40,6 +40,9 @@ elif [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modul
   say "package-lock.json changed: npm install"
   npm install --no-audit --no-fund
 fi
+# PostgreSQL's parser built natively for SQL analysis; quick when built, and never fatal: without it (no
+# compiler, not Linux x64) the WASM build of the same parser is used.
+npm run -s build:native -w @dbmesh/sql
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 # Host and port come from DATABASE_URL; we only ever start a server that should be local.

@@ -53,6 +53,8 @@ typecheck_all() {
 step "typecheck" typecheck_all
 step "lint" npx turbo run lint --output-logs=errors-only
 step "unit tests" npm run test:unit
+# The unit tests above ran SQL analysis on the native parser; its WASM fallback must give the same answers.
+step "unit tests (SQL, WASM parser)" env DBMESH_SQL_PARSER=wasm npx vitest run --project unit packages/sql
 step "integration tests" npm run test:int
 step "build console" npm run build -w @dbmesh/web
 step "e2e tests" npm run test:e2e

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { SecureContext } from "node:tls";
 import type { AgentConfig } from "@dbmesh/mesh";
-import { loadSqlAnalyzer, type SqlAnalyzer } from "@dbmesh/sql";
+import { loadNativeParser, loadSqlAnalyzer, type SqlAnalyzer } from "@dbmesh/sql";
 import type { Logger } from "pino";
 import type { AuditPipeline } from "./audit/audit-pipeline";
 import type { BreakerSettings } from "./health/backend-health";
@@ -96,9 +96,18 @@ export class Agent {
     }
     this.address = await this.proxy.listen(options.listen.host, options.listen.port);
     options.log.info(
-      { listen: `${this.address.address}:${this.address.port}`, metrics: this.metricsAddress?.port ?? null, tls: options.tls !== null },
+      {
+        listen: `${this.address.address}:${this.address.port}`,
+        metrics: this.metricsAddress?.port ?? null,
+        tls: options.tls !== null,
+        sqlParser: analyzer.parserBackend,
+      },
       "agent listening",
     );
+    if (analyzer.parserBackend === "wasm") {
+      const { reason } = loadNativeParser();
+      options.log.warn({ reason: reason || "DBMESH_SQL_PARSER=wasm" }, "SQL analysis uses the WASM parser: each new statement takes about twice as long to analyze");
+    }
     return this.address;
   }
 

@@ -4,3 +4,4 @@ export { kindOfNode } from "./analyze-tree";
 export * from "./lint";
 export { matchTexts, statementRanges } from "./match-text";
 export { commentEnd, dollarTagLength, isDigit, isIdentCont, isIdentStart, maxParameter, quotedEnd } from "./sql-lexer";
+export { loadNativeParser, NATIVE_MAX_CHARS, type ParserBackend } from "./native-parser";

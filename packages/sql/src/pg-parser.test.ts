@@ -22,7 +22,7 @@ describe("PgParser", () => {
   });
 
   it("replaces its WASM instance after a stack overflow instead of reusing a corrupted one", async () => {
-    const parser = await PgParser.load();
+    const parser = await PgParser.load({ backend: "wasm" });
     const reference = JSON.stringify(parser.parse(GOOD));
     // libpg-query's own module breaks for good after ~40 of these; ours must not.
     for (let i = 0; i < 60; i++) {
@@ -36,10 +36,23 @@ describe("PgParser", () => {
   }, 30_000);
 
   it("says it is restarting, not that the text is wrong, while no instance is ready", async () => {
-    const parser = await PgParser.load();
+    const parser = await PgParser.load({ backend: "wasm" });
     parser.parse(tooDeep(1)); // the spare takes over
     parser.parse(tooDeep(2)); // no spare left
     expect(parser.parse(GOOD)).toMatchObject({ ok: false, reason: "unavailable" });
+    await parser.ready();
+    expect(parser.parse(GOOD)).toMatchObject({ ok: true });
+  });
+
+  it("sends texts too long for the native parser's stack to WASM, which survives their depth", async () => {
+    const parser = await PgParser.load();
+    // 240 K characters nesting 60,000 levels: a segfault for the native writer, an outcome from WASM.
+    const outcome = parser.parse(tooDeep(1));
+    expect(outcome.ok || outcome.reason).not.toBe("syntax");
+    expect(outcome.ok).toBe(false);
+    // Short texts still parse while the WASM spare is rebuilt; natively when the addon is there.
+    parser.parse(tooDeep(2));
+    expect(parser.parse(GOOD)).toMatchObject(parser.backend === "native" ? { ok: true } : { ok: false, reason: "unavailable" });
     await parser.ready();
     expect(parser.parse(GOOD)).toMatchObject({ ok: true });
   });

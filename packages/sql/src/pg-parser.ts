@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { loadNativeParser, NATIVE_MAX_CHARS, type NativeParserAddon, type ParserBackend, requestedParserBackend } from "./native-parser";
 import { pruneInertNodes } from "./tree-prune";
 
 // PostgreSQL's own parser, compiled to WASM by libpg-query. We drive the Emscripten module directly
@@ -10,6 +11,9 @@ import { pruneInertNodes } from "./tree-prune";
 // of bounds", for the whole process. libpg-query keeps one module per process and cannot reload it,
 // so we own our instances: after any failure that is not a syntax error the instance is thrown away
 // and a warm spare takes over, while a new spare is built in the background.
+//
+// Where the native build of the same parser is available (native-parser.ts), it parses every text up to
+// NATIVE_MAX_CHARS and the WASM instances only the longer ones.
 
 const require = createRequire(import.meta.url);
 
@@ -75,14 +79,34 @@ export class PgParser {
   /** How many instances were thrown away after a failure; for tests and metrics. */
   retired = 0;
 
-  private constructor(current: PgQueryWasm, spare: PgQueryWasm) {
+  private constructor(
+    current: PgQueryWasm,
+    spare: PgQueryWasm,
+    private readonly native: NativeParserAddon | null,
+  ) {
     this.current = current;
     this.spare = spare;
   }
 
-  static async load(): Promise<PgParser> {
+  /**
+   * `backend`: `native` fails when the addon is not built, `wasm` never uses it, `auto` (the default, or
+   * DBMESH_SQL_PARSER) takes it when it loads.
+   */
+  static async load(opts?: { backend?: ParserBackend | "auto" }): Promise<PgParser> {
+    const wanted = opts?.backend ?? requestedParserBackend();
+    let native: NativeParserAddon | null = null;
+    if (wanted !== "wasm") {
+      const { addon, reason } = loadNativeParser();
+      if (addon === null && wanted === "native") throw new Error(`DBMESH_SQL_PARSER=native, but ${reason}`);
+      native = addon;
+    }
     const [current, spare] = await Promise.all([instantiate(), instantiate()]);
-    return new PgParser(current, spare);
+    return new PgParser(current, spare, native);
+  }
+
+  /** Which parser handles statements up to NATIVE_MAX_CHARS (longer ones always go to WASM). */
+  get backend(): ParserBackend {
+    return this.native === null ? "wasm" : "native";
   }
 
   /** Resolves once both the working instance and the spare exist again (tests use it). */
@@ -95,6 +119,7 @@ export class PgParser {
 
   /** `prune`: drop the nodes SQL analysis never reads (see tree-prune.ts); the linter wants the whole tree. */
   parse(sql: string, prune = false): ParseOutcome {
+    if (this.native !== null && sql.length <= NATIVE_MAX_CHARS) return parseNative(this.native, sql, prune);
     const wasm = this.current;
     if (wasm === null) {
       this.refill();
@@ -136,6 +161,18 @@ export class PgParser {
       }
     })();
   }
+}
+
+function parseNative(native: NativeParserAddon, sql: string, prune: boolean): ParseOutcome {
+  let result: string | { message: string };
+  try {
+    result = native.parse(sql);
+  } catch (err) {
+    // Not seen: the addon throws only for a tree longer than V8's longest string, or out of memory.
+    return { ok: false, reason: "unavailable", message: `the SQL parser failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (typeof result !== "string") return { ok: false, reason: "syntax", message: result.message };
+  return { ok: true, tree: JSON.parse(prune ? pruneInertNodes(result) : result) as ParseTree };
 }
 
 /**

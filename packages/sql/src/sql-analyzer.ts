@@ -2,6 +2,7 @@ import { AnalysisCache } from "./analysis-cache";
 import { analyzeTree, failedAnalysis } from "./analyze-tree";
 import { literalShapeKey } from "./literal-key";
 import { matchTexts, statementRanges } from "./match-text";
+import type { ParserBackend } from "./native-parser";
 import { type ParseTree, PgParser } from "./pg-parser";
 import type { SqlAnalyzer, StatementAnalysis } from "./types";
 
@@ -43,6 +44,10 @@ class CachedSqlAnalyzer implements SqlAnalyzer {
 
   get cacheSize(): number {
     return this.cache.size + this.shapes.size;
+  }
+
+  get parserBackend(): ParserBackend {
+    return this.parser.backend;
   }
 
   analyze(sql: string): StatementAnalysis {
@@ -138,14 +143,16 @@ function literalsAreConstants(tree: ParseTree, offsets: readonly number[]): bool
 }
 
 /**
- * Loads PostgreSQL's parser (WASM, ~10 ms) and returns a synchronous analyzer with LRU-like caches by exact
+ * Loads PostgreSQL's parser (native, or WASM in ~10 ms) and returns a synchronous analyzer with LRU-like caches by exact
  * statement text and by literal shape (texts that differ only in literal values), each of `cacheEntries`.
  * Texts longer than `maxCachedSqlLength` are analyzed every time, never cached.
  */
 export async function loadSqlAnalyzer(opts?: {
   cacheEntries?: number;
   maxCachedSqlLength?: number;
+  /** Which build of PostgreSQL's parser (native-parser.ts); by default DBMESH_SQL_PARSER, else the native one when built. */
+  parser?: ParserBackend | "auto";
 }): Promise<SqlAnalyzer> {
-  const parser = await PgParser.load();
+  const parser = await PgParser.load({ backend: opts?.parser });
   return new CachedSqlAnalyzer(parser, opts?.cacheEntries ?? 10_000, opts?.maxCachedSqlLength ?? 8192);
 }

@@ -59,4 +59,6 @@ export interface StatementAnalysis {
 export interface SqlAnalyzer {
   analyze(sql: string): StatementAnalysis;
   readonly cacheSize: number;
+  /** Which build of PostgreSQL's parser reads statements up to 16 K characters; longer ones always use WASM. */
+  readonly parserBackend: "native" | "wasm";
 }

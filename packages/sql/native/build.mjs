@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Builds the native SQL parser (pg_query_native.node) when it is missing or older than its sources.
+//
+// libpg_query itself comes prebuilt for Linux x64 inside the npm package libpg-query@17.1.0 (the last
+// release that ships its static library; later ones are WASM only). We fetch that tarball with `npm pack`
+// (so npm's registry, proxy and CA settings apply), check it against the integrity pinned below, and take
+// only libpg_query.a and pg_query.h from it: the package's own install script would try GitHub and S3.
+// Then node-gyp links our N-API wrapper against it, with the Node headers npm is set to build against.
+//
+// Without a compiler, on another platform, or offline, this prints why and exits 0: the parser falls back
+// to the WASM build (same output, slower). `--strict` exits 1 instead (CI uses it to notice).
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const PACKAGE = "libpg-query@17.1.0";
+const INTEGRITY = "sha512-PsQ6SOGNEn4Qsv71jd1i90DcTajBuHN2RCE5L7tXi/WmOoOTZItxC9s5vHrfnlnG+Lg6NPTVpfG/WJHWXqzZrg==";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const vendor = join(here, "vendor");
+const library = join(vendor, "lib", "libpg_query.a");
+const header = join(vendor, "include", "pg_query.h");
+const addon = join(here, "build", "Release", "pg_query_native.node");
+const sources = ["pg_query_native.c", "binding.gyp", "build.mjs"].map((f) => join(here, f));
+const strict = process.argv.includes("--strict");
+
+const say = (message) => console.log(`[sql-native] ${message}`);
+
+function giveUp(reason) {
+  say(`not built: ${reason}. SQL analysis uses the WASM parser (same results, about twice the time per new statement).`);
+  process.exit(strict ? 1 : 0);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: "utf8", ...options });
+  if (result.error) throw new Error(`${command}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${(result.stderr || result.stdout).trim().slice(-2000)}`);
+  return result.stdout;
+}
+
+function upToDate() {
+  if (!existsSync(addon)) return false;
+  const built = statSync(addon).mtimeMs;
+  return sources.every((f) => statSync(f).mtimeMs <= built);
+}
+
+function fetchLibrary() {
+  const scratch = mkdtempSync(join(tmpdir(), "pg-query-native-"));
+  try {
+    const packed = JSON.parse(run("npm", ["pack", PACKAGE, "--json", "--pack-destination", scratch], { cwd: scratch }));
+    const tarball = join(scratch, packed[0].filename);
+    const digest = `sha512-${createHash("sha512").update(readFileSync(tarball)).digest("base64")}`;
+    if (digest !== INTEGRITY) throw new Error(`${PACKAGE} does not match its pinned integrity (got ${digest})`);
+    run("tar", ["-xzf", tarball, "-C", scratch, "package/libpg_query/linux/libpg_query.a", "package/libpg_query/include/pg_query.h"]);
+    mkdirSync(dirname(library), { recursive: true });
+    mkdirSync(dirname(header), { recursive: true });
+    copyFileSync(join(scratch, "package/libpg_query/include/pg_query.h"), header);
+    copyFileSync(join(scratch, "package/libpg_query/linux/libpg_query.a"), library);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** npm's own node-gyp: on PATH inside npm scripts, else next to npm's CLI. */
+function nodeGyp() {
+  const probe = spawnSync("node-gyp", ["--version"], { encoding: "utf8" });
+  if (probe.status === 0) return { command: "node-gyp", prefix: [] };
+  const npmRoot = run("npm", ["root", "-g"], { cwd: tmpdir() }).trim();
+  const script = join(npmRoot, "npm", "node_modules", "node-gyp", "bin", "node-gyp.js");
+  if (!existsSync(script)) throw new Error("node-gyp not found (neither on PATH nor inside npm)");
+  return { command: process.execPath, prefix: [script] };
+}
+
+/** The Node headers npm is configured to build against (`nodedir`); node-gyp alone would download them. */
+function nodeDir() {
+  const configured = process.env.npm_config_nodedir || run("npm", ["config", "get", "nodedir"], { cwd: tmpdir() }).trim();
+  if (configured && configured !== "undefined" && configured !== "null") return [`--nodedir=${configured}`];
+  // Distribution packages put them under the prefix Node was installed to (/usr/include/node).
+  const prefix = dirname(dirname(process.execPath));
+  return existsSync(join(prefix, "include", "node", "node_api.h")) ? [`--nodedir=${prefix}`] : [];
+}
+
+if (upToDate()) {
+  say("up to date");
+  process.exit(0);
+}
+if (process.platform !== "linux" || process.arch !== "x64") giveUp(`${PACKAGE} ships libpg_query prebuilt for Linux x64 only (this is ${process.platform} ${process.arch})`);
+try {
+  if (!existsSync(library) || !existsSync(header)) {
+    say(`fetching libpg_query from ${PACKAGE}`);
+    fetchLibrary();
+  }
+  const gyp = nodeGyp();
+  say("compiling");
+  run(gyp.command, [...gyp.prefix, "rebuild", "--directory", here, ...nodeDir()], { cwd: here });
+  // Loading it here catches a library that links but cannot load (wrong ABI) before anything relies on it.
+  run(process.execPath, ["-e", `const p = require(${JSON.stringify(addon)}).parse("SELECT 1"); if (typeof p !== "string") throw new Error(JSON.stringify(p))`]);
+  say(`built ${addon}`);
+} catch (err) {
+  giveUp(err instanceof Error ? err.message : String(err));
+}

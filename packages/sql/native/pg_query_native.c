@@ -1,0 +1,63 @@
+// PostgreSQL's parser (libpg_query), called natively from Node through N-API.
+//
+// Why: the agent parses each distinct statement once, and the WASM build spends about twice as long as this
+// one producing the same JSON (bench/sql-classify.ts prints both). The output is libpg_query's own JSON,
+// byte for byte what the WASM build returns, so everything above it (pruning, the tree walk) is shared.
+//
+// parse(sql) returns the JSON text, or { message, cursor } when PostgreSQL rejects the statement.
+// Deeply nested statements recurse on the C stack (libpg_query's JSON writer has no depth check): the
+// JavaScript side only sends texts short enough that their nesting fits (see native-parser.ts).
+#include <node_api.h>
+#include <stdlib.h>
+#include "pg_query.h"
+
+#define STACK_TEXT 16384
+
+static napi_value throw_error(napi_env env, const char* message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+static napi_value parse(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
+    return throw_error(env, "parse(sql) needs one string");
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != napi_ok)
+    return throw_error(env, "parse(sql) needs one string");
+
+  char stack_text[STACK_TEXT + 1];
+  char* text = len <= STACK_TEXT ? stack_text : malloc(len + 1);
+  if (text == NULL) return throw_error(env, "out of memory");
+  napi_get_value_string_utf8(env, argv[0], text, len + 1, &len);
+
+  PgQueryParseResult result = pg_query_parse(text);
+  if (text != stack_text) free(text);
+
+  napi_value out = NULL;
+  if (result.error != NULL) {
+    napi_value message, cursor;
+    napi_create_object(env, &out);
+    napi_create_string_utf8(env, result.error->message ? result.error->message : "syntax error", NAPI_AUTO_LENGTH, &message);
+    napi_create_int32(env, result.error->cursorpos, &cursor);
+    napi_set_named_property(env, out, "message", message);
+    napi_set_named_property(env, out, "cursor", cursor);
+  } else if (result.parse_tree == NULL) {
+    pg_query_free_parse_result(result);
+    return throw_error(env, "the parser returned no tree");
+  } else if (napi_create_string_utf8(env, result.parse_tree, NAPI_AUTO_LENGTH, &out) != napi_ok) {
+    // A tree larger than V8's longest string: the caller treats it like any failure of the parser.
+    pg_query_free_parse_result(result);
+    return throw_error(env, "the parse tree is too large");
+  }
+  pg_query_free_parse_result(result);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "parse", NAPI_AUTO_LENGTH, parse, NULL, &fn);
+  napi_set_named_property(env, exports, "parse", fn);
+  return exports;
+}
