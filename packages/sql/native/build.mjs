@@ -4,14 +4,15 @@
 // libpg_query itself comes prebuilt for Linux x64 inside the npm package libpg-query@17.1.0 (the last
 // release that ships its static library; later ones are WASM only). We fetch that tarball with `npm pack`
 // (so npm's registry, proxy and CA settings apply), check it against the integrity pinned below, and take
-// only libpg_query.a and pg_query.h from it: the package's own install script would try GitHub and S3.
+// only libpg_query.a and pg_query.h from it: the package's own install script would try GitHub and S3. Its
+// appendStringInfo is marked weak, for fast_append_string_info.c.
 // Then node-gyp links our N-API wrapper against it, with the Node headers npm is set to build against.
 //
 // Without a compiler, on another platform, or offline, this prints why and exits 0: the parser falls back
 // to the WASM build (same output, slower). `--strict` exits 1 instead (CI uses it to notice).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,7 +25,10 @@ const vendor = join(here, "vendor");
 const library = join(vendor, "lib", "libpg_query.a");
 const header = join(vendor, "include", "pg_query.h");
 const addon = join(here, "build", "Release", "pg_query_native.node");
-const sources = ["pg_query_native.c", "binding.gyp", "build.mjs"].map((f) => join(here, f));
+const marker = join(vendor, "READY");
+// What vendor/ holds; a different one (an older build of this script) is fetched again.
+const VENDORED = `${PACKAGE} ${INTEGRITY} appendStringInfo weak`;
+const sources = ["pg_query_native.c", "fast_append_string_info.c", "binding.gyp", "build.mjs"].map((f) => join(here, f));
 const strict = process.argv.includes("--strict");
 
 const say = (message) => console.log(`[sql-native] ${message}`);
@@ -59,6 +63,9 @@ function fetchLibrary() {
     mkdirSync(dirname(header), { recursive: true });
     copyFileSync(join(scratch, "package/libpg_query/include/pg_query.h"), header);
     copyFileSync(join(scratch, "package/libpg_query/linux/libpg_query.a"), library);
+    // fast_append_string_info.c replaces this one function (see there).
+    run("objcopy", ["--weaken-symbol=appendStringInfo", library]);
+    writeFileSync(marker, VENDORED);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -89,7 +96,7 @@ if (upToDate()) {
 }
 if (process.platform !== "linux" || process.arch !== "x64") giveUp(`${PACKAGE} ships libpg_query prebuilt for Linux x64 only (this is ${process.platform} ${process.arch})`);
 try {
-  if (!existsSync(library) || !existsSync(header)) {
+  if (!existsSync(marker) || readFileSync(marker, "utf8") !== VENDORED || !existsSync(library) || !existsSync(header)) {
     say(`fetching libpg_query from ${PACKAGE}`);
     fetchLibrary();
   }

@@ -54,6 +54,12 @@ const CORPUS = [
   "SELECT 1 +",
   "INSERT INTO t VALUES (1",
   "CREATE TABLE ( )",
+  // The native build formats the JSON's numbers and characters itself (fast_append_string_info.c): negative and
+  // large numbers, one-character fields, and control characters, which still take PostgreSQL's %04x.
+  "SELECT -2147483648, 2147483647, -9223372036854775808, 4294967295, x[-1], 1e-300 FROM ONLY t* WHERE a <> -0",
+  "CREATE UNLOGGED TABLE u (a int) PARTITION BY RANGE (a); CREATE TEMP VIEW v AS SELECT 1; ALTER TABLE t ALTER a SET STATISTICS -1",
+  "SELECT E'\\x01\\x1f\\t\\n', '\u0007 bell', U&'\\0000 nul?' AS \"weird \\\" name\"",
+  "SELECT '%d %s %f %04x %%' AS \"%s\", $1 LIKE '100\\%' ESCAPE '\\'",
 ];
 
 /** The outcome as a client could observe it; the tree's version stamp is the PostgreSQL minor release. */
