@@ -387,7 +387,7 @@ async function main() {
     const ratio = (a: number, b: number) => (hasGoverned ? Number((a / b).toFixed(3)) : null);
     const g = GOVERNED_CLIENTS;
     if (hasGoverned) {
-      console.log(`governance at -c ${g}: simple ${Math.round(tps("governed", g, "simple"))} tps, prepared ${Math.round(tps("governed", g, "prepared"))} tps (access rules + circuit break + concurrency control + rate limits + SQL audit, mode all)`);
+      console.log(`governance at -c ${g}: simple ${Math.round(tps("governed", g, "simple"))} tps, prepared ${Math.round(tps("governed", g, "prepared"))} tps (access rules + circuit break + concurrency control + rate limits + SQL audit, mode ${GOVERNED_AUDIT_MODE})`);
     }
     const auditDeadline = Date.now() + 10_000;
     const spooled = await governedMetric("dbmesh_agent_audit_events_total", '{outcome="spooled"}').catch(() => NaN);
