@@ -67,6 +67,7 @@ export class Agent {
   async start(): Promise<AddressInfo> {
     const { options } = this;
     const analyzer = options.analyzer ?? (await loadSqlAnalyzer());
+    this.metrics.sqlParser.set({ backend: analyzer.parserBackend }, 1);
     const audit = options.audit ?? null;
     if (audit !== null) {
       audit.onCount((_totals, delta) => {

@@ -72,6 +72,12 @@ export class AgentMetrics {
     help: "Revision of the configuration the agent serves (-1 before the first).",
     registers: [this.registry],
   });
+  readonly sqlParser = new Gauge({
+    name: "dbmesh_agent_sql_parser",
+    help: "1 for the build of PostgreSQL's parser that analyzes statements: native, or wasm (the slower fallback).",
+    labelNames: ["backend"] as const,
+    registers: [this.registry],
+  });
   readonly configErrors = new Counter({
     name: "dbmesh_agent_config_errors_total",
     help: "Configurations not applied, by reason (invalid, fetch, unauthorized, stale).",

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadNativeParser } from "@dbmesh/sql";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { LAST_KNOWN_GOOD_FILE } from "./config/last-known-good";
@@ -109,6 +110,9 @@ describe("with a console", () => {
       expect(first.agent.runtime.current?.revision).toBe(2);
       expect(await query(first)).toBe(7);
       expect((await httpGet(first, "/metrics")).text).toMatch(/dbmesh_agent_config_revision 2/);
+      // Which parser analyzes statements: the native build wherever it is built (npm test builds it).
+      const parser = loadNativeParser().addon === null ? "wasm" : "native";
+      expect((await httpGet(first, "/metrics")).text).toContain(`dbmesh_agent_sql_parser{backend="${parser}"} 1`);
     } finally {
       await first.stop();
       await console.stop();
