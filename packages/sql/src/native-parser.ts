@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 
 // PostgreSQL's parser as a native addon (packages/sql/native, built by `npm run build:native -w @dbmesh/sql`,
@@ -51,7 +50,6 @@ export function loadNativeParser(): { addon: NativeParserAddon | null; reason: s
     } catch {
       return { addon: null, reason: "the native parser is not built (npm run build:native -w @dbmesh/sql)" };
     }
-    if (!existsSync(path)) return { addon: null, reason: `${path} is missing` };
     try {
       return { addon: require(/* turbopackIgnore: true */ path) as NativeParserAddon, reason: "" };
     } catch (err) {

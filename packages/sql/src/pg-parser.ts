@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { loadNativeParser, NATIVE_MAX_CHARS, type NativeParserAddon, type ParserBackend, requestedParserBackend } from "./native-parser";
+import {
+  loadNativeParser,
+  NATIVE_MAX_CHARS,
+  type NativeParserAddon,
+  type NativeSyntaxError,
+  type ParserBackend,
+  requestedParserBackend,
+} from "./native-parser";
 import { pruneInertNodes } from "./tree-prune";
 
 // PostgreSQL's own parser, compiled to WASM by libpg-query. We drive the Emscripten module directly
@@ -164,7 +171,7 @@ export class PgParser {
 }
 
 function parseNative(native: NativeParserAddon, sql: string, prune: boolean): ParseOutcome {
-  let result: string | { message: string };
+  let result: string | NativeSyntaxError;
   try {
     result = native.parse(sql);
   } catch (err) {
