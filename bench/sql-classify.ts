@@ -1,9 +1,10 @@
 // What does the agent pay per statement for SQL analysis? Times `analyze()` on a cache hit and on a miss
 // (PostgreSQL's parser + the tree walk) for a simple SELECT and a 3-table join, side by side in one run. Misses
 // are timed with both builds of the parser, native (what the agent uses when it is built) and WASM (the
-// fallback), alternating statement by statement. A hit on the very same string object is the best case; "decode + hit" decodes the text from bytes
-// first, as the agent does for each Query message (so V8 must hash a new string). The mix below also times
-// hits by literal shape (other literal values each time) and names the statements that set the miss p99.
+// fallback), one pass of each per round of the mix. A hit on the very same string object is the best case;
+// "decode + hit" decodes the text from bytes first, as the agent does for each Query message (so V8 must hash a
+// new string). The mix below also times hits by literal shape (other literal values each time) and names the
+// statements that set the miss p99.
 // Prints the figures last, as JSON.
 //   npx tsx bench/sql-classify.ts
 import { loadSqlAnalyzer } from "../packages/sql/src/index";

@@ -1,4 +1,5 @@
 import type { AccessOperation, AccessStatement, StatementKind } from "@dbmesh/mesh";
+import type { ParserBackend } from "./native-parser";
 
 export interface TableRef {
   schema: string | null;
@@ -60,5 +61,5 @@ export interface SqlAnalyzer {
   analyze(sql: string): StatementAnalysis;
   readonly cacheSize: number;
   /** Which build of PostgreSQL's parser reads statements up to 16 K characters; longer ones always use WASM. */
-  readonly parserBackend: "native" | "wasm";
+  readonly parserBackend: ParserBackend;
 }
