@@ -4,12 +4,16 @@
 // one producing the same JSON (bench/sql-classify.ts prints both). The output is libpg_query's own JSON,
 // byte for byte what the WASM build returns, so everything above it (pruning, the tree walk) is shared.
 //
-// parse(sql) returns the JSON text, or { message, cursor } when PostgreSQL rejects the statement.
+// parse(sql, prune) returns the JSON text, or { message, cursor } when PostgreSQL rejects the statement. With
+// `prune` true, the nodes SQL analysis never reads are cut out first (prune_inert_nodes.c).
 // Deeply nested statements recurse on the C stack (libpg_query's JSON writer has no depth check): the
 // JavaScript side only sends texts short enough that their nesting fits (see native-parser.ts).
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include "pg_query.h"
+#include "prune_inert_nodes.h"
 
 #define STACK_TEXT 16384
 
@@ -19,10 +23,12 @@ static napi_value throw_error(napi_env env, const char* message) {
 }
 
 static napi_value parse(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
     return throw_error(env, "parse(sql) needs one string");
+  bool prune = false;
+  if (argc >= 2 && napi_get_value_bool(env, argv[1], &prune) != napi_ok) prune = false;
   size_t len = 0;
   if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != napi_ok)
     return throw_error(env, "parse(sql) needs one string");
@@ -46,10 +52,26 @@ static napi_value parse(napi_env env, napi_callback_info info) {
   } else if (result.parse_tree == NULL) {
     pg_query_free_parse_result(result);
     return throw_error(env, "the parser returned no tree");
-  } else if (napi_create_string_utf8(env, result.parse_tree, NAPI_AUTO_LENGTH, &out) != napi_ok) {
-    // A tree larger than V8's longest string: the caller treats it like any failure of the parser.
-    pg_query_free_parse_result(result);
-    return throw_error(env, "the parse tree is too large");
+  } else {
+    const char* json = result.parse_tree;
+    size_t length = strlen(json);
+    char* pruned = NULL;
+    if (prune) {
+      pruned = malloc(length + 1);
+      if (pruned == NULL) {
+        pg_query_free_parse_result(result);
+        return throw_error(env, "out of memory");
+      }
+      length = prune_inert_nodes(json, length, pruned);
+      json = pruned;
+    }
+    napi_status status = napi_create_string_utf8(env, json, length, &out);
+    free(pruned);
+    if (status != napi_ok) {
+      // A tree larger than V8's longest string: the caller treats it like any failure of the parser.
+      pg_query_free_parse_result(result);
+      return throw_error(env, "the parse tree is too large");
+    }
   }
   pg_query_free_parse_result(result);
   return out;

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadNativeParser, NATIVE_MAX_CHARS, requestedParserBackend } from "./native-parser";
 import { type ParseOutcome, PgParser } from "./pg-parser";
+import { pruneInertNodes } from "./tree-prune";
 
 const require = createRequire(import.meta.url);
 const requested = requestedParserBackend();
@@ -98,6 +99,23 @@ describe("the native parser", () => {
       }
     });
 
+    it.skipIf(loadNativeParser().addon === null)("cuts out the inert nodes in C exactly as the regex does, byte for byte", () => {
+      const addon = loadNativeParser().addon!;
+      // Names and strings that spell the JSON the patterns look for, escapes at a string's end, and every
+      // place a column reference or parameter stands.
+      const tricky = [
+        `SELECT "{""ColumnRef"":{""fields"":[]}}", '{"ParamRef":{}}', "a\\" FROM "}}" WHERE "x""" = 'y\\'`,
+        `SELECT t."ResTarget", "A_Expr".b AS "name", $1 AS "val", a = b AS "location" FROM "A_Expr"`,
+        "SELECT a.*, b.c.d, $12::int, -$1, a IS DISTINCT FROM b, a NOT LIKE $2, a = ANY($3), x[1], (y).z FROM t",
+        "UPDATE t SET a = $1, b = c, d[2] = e, (f, g) = ($2, h) WHERE i OPERATOR(s.=) j RETURNING *, k AS l",
+      ];
+      for (const sql of [...CORPUS, ...tricky]) {
+        const whole = addon.parse(sql);
+        if (typeof whole !== "string") continue;
+        expect({ sql, pruned: addon.parse(sql, true) }).toEqual({ sql, pruned: pruneInertNodes(whole) });
+      }
+    });
+
     it.skipIf(loadNativeParser().addon === null)("reads text whose UTF-8 needs more bytes than it has characters, up to its limit", () => {
       // NATIVE_MAX_CHARS counts characters; 4-byte characters make the C text 4× as long.
       const emoji = "🐢".repeat((NATIVE_MAX_CHARS - 20) / 2);
@@ -110,6 +128,7 @@ describe("the native parser", () => {
   it.skipIf(loadNativeParser().addon === null)("agrees with the WASM build on 3,000 random statements, valid and broken", async () => {
     const native = await PgParser.load({ backend: "native" });
     const wasm = await PgParser.load({ backend: "wasm" });
+    const addon = loadNativeParser().addon!;
     let seed = 20261207;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -150,7 +169,11 @@ describe("the native parser", () => {
       if (i % 3 === 2) sql = sql.replace(" ", ` ${pick(["(", ",", "'", '"', "$$", "FROM", "--", "/*", "\u0001"])} `);
       if (sql.trim() === "") continue;
       const fromNative = native.parse(sql, true);
-      if (fromNative.ok) parsed++;
+      if (fromNative.ok) {
+        parsed++;
+        const whole = addon.parse(sql) as string;
+        expect({ sql, pruned: addon.parse(sql, true) }).toEqual({ sql, pruned: pruneInertNodes(whole) });
+      }
       expect({ sql, outcome: comparable(fromNative) }).toEqual({ sql, outcome: comparable(wasm.parse(sql, true)) });
     }
     // Both kinds compared (this seed: 1,121 parse).

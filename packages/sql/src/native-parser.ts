@@ -13,8 +13,11 @@ export interface NativeSyntaxError {
 }
 
 export interface NativeParserAddon {
-  /** libpg_query's JSON parse tree, or the syntax error. Throws only if the parser itself fails. */
-  parse(sql: string): string | NativeSyntaxError;
+  /**
+   * libpg_query's JSON parse tree, or the syntax error. Throws only if the parser itself fails. `prune`: with
+   * the inert nodes cut out in C, exactly as pruneInertNodes (tree-prune.ts) would.
+   */
+  parse(sql: string, prune?: boolean): string | NativeSyntaxError;
 }
 
 /**

@@ -173,13 +173,13 @@ export class PgParser {
 function parseNative(native: NativeParserAddon, sql: string, prune: boolean): ParseOutcome {
   let result: string | NativeSyntaxError;
   try {
-    result = native.parse(sql);
+    result = native.parse(sql, prune);
   } catch (err) {
     // Not seen: the addon throws only for a tree longer than V8's longest string, or out of memory.
     return { ok: false, reason: "unavailable", message: `the SQL parser failed: ${err instanceof Error ? err.message : String(err)}` };
   }
   if (typeof result !== "string") return { ok: false, reason: "syntax", message: result.message };
-  return { ok: true, tree: JSON.parse(prune ? pruneInertNodes(result) : result) as ParseTree };
+  return { ok: true, tree: JSON.parse(result) as ParseTree };
 }
 
 /**
