@@ -2,7 +2,7 @@
 // uses but the replacement must still get right: `%%`, widths and `%f` (handed to PostgreSQL's formatter, here
 // vsnprintf), %ld/%lu extremes, long strings, more pieces or a longer literal than a CompiledFormat holds. Each
 // format is written twice, so that the second call takes the compiled path. The writer's real formats are
-// compared with the WASM build's output in src/native-parser.test.ts. Run by src/native-format.test.ts.
+// compared with the WASM build's output in src/native-parser.test.ts. Run by src/native-harnesses.test.ts.
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
