@@ -29,7 +29,7 @@ const addon = join(here, "build", "Release", "pg_query_native.node");
 const marker = join(vendor, "READY");
 // What vendor/ holds; a different one (an older build of this script) is fetched again.
 const VENDORED = `${PACKAGE} ${INTEGRITY} appendStringInfo weak`;
-const sources = ["pg_query_native.c", "fast_append_string_info.c", "prune_inert_nodes.c", "prune_inert_nodes.h", "binding.gyp", "build.mjs"].map((f) => join(here, f));
+const sources = ["pg_query_native.c", "fast_append_string_info.c", "prune_inert_nodes.c", "prune_inert_nodes.h", "string_info.h", "binding.gyp", "build.mjs"].map((f) => join(here, f));
 const strict = process.argv.includes("--strict");
 
 const say = (message) => console.log(`[sql-native] ${message}`);

@@ -19,19 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-// PostgreSQL's lib/stringinfo.h (unchanged since 2003).
-typedef struct StringInfoData {
-  char* data;
-  int len;
-  int maxlen;
-  int cursor;
-} StringInfoData;
-typedef StringInfoData* StringInfo;
-
-extern void enlargeStringInfo(StringInfo str, int needed);
-extern int appendStringInfoVA(StringInfo str, const char* fmt, va_list args);
-
-void appendStringInfo(StringInfo str, const char* fmt, ...);
+#include "string_info.h"
 
 // Room for n more bytes and the terminating NUL.
 #define ROOM(str, n)                                                                \
@@ -49,8 +37,27 @@ static inline char* decimal_before(char* end, uint64_t v) {
 
 // ---- formats read once ---------------------------------------------------------------------------------
 
-// Conversions a piece may end with. NONE: the format's last piece.
-enum { NONE = 0, INT, LONG, UINT, ULONG, STRING, CHAR };
+// Conversions a piece may end with. NONE: the format's last piece. PERCENT (`%%`) and UNSUPPORTED are only
+// what read_conversion() reports.
+enum { NONE = 0, INT, LONG, UINT, ULONG, STRING, CHAR, PERCENT, UNSUPPORTED };
+
+// The conversion whose `%` is at *p; leaves *p on its last character.
+static uint8_t read_conversion(const char** p) {
+  char k = *++*p;
+  int is_long = 0;
+  if (k == 'l') {
+    is_long = 1;
+    k = *++*p;
+  }
+  switch (k) {
+    case 'd': return is_long ? LONG : INT;
+    case 'u': return is_long ? ULONG : UINT;
+    case 's': return is_long ? UNSUPPORTED : STRING;
+    case 'c': return is_long ? UNSUPPORTED : CHAR;
+    case '%': return is_long ? UNSUPPORTED : PERCENT;
+    default: return UNSUPPORTED;
+  }
+}
 
 #define MAX_PIECES 8
 #define MAX_LITERAL 255
@@ -105,26 +112,14 @@ static int compile(const char* fmt, CompiledFormat* out) {
     size_t length = (size_t)(p - literal);
     uint8_t conversion = NONE;
     if (c == '%') {
-      char k = *++p;
-      int is_long = 0;
-      if (k == 'l') {
-        is_long = 1;
-        k = *++p;
+      conversion = read_conversion(&p);
+      if (conversion == PERCENT) {
+        // `%%`: a literal `%`. This piece ends before the first `%`; the next one starts at the second.
+        if (!add_piece(out, literal, length, NONE)) return 0;
+        literal = p;
+        continue;
       }
-      switch (k) {
-        case 'd': conversion = is_long ? LONG : INT; break;
-        case 'u': conversion = is_long ? ULONG : UINT; break;
-        case 's': conversion = is_long ? NONE : STRING; break;
-        case 'c': conversion = is_long ? NONE : CHAR; break;
-        case '%':
-          // `%%`: a literal `%`. This piece ends before the first `%`; the next one starts at the second.
-          if (is_long) break;
-          if (!add_piece(out, literal, length, NONE)) return 0;
-          literal = p;
-          continue;
-        default: break;
-      }
-      if (conversion == NONE) {
+      if (conversion == UNSUPPORTED) {
         out->postgres = 1;
         return 1;
       }
@@ -219,26 +214,13 @@ static int append_uncompiled(StringInfo str, const char* fmt, va_list* args) {
       str->data[str->len++] = c;
       continue;
     }
-    c = *++p;
-    int is_long = 0;
-    if (c == 'l') {
-      is_long = 1;
-      c = *++p;
+    uint8_t conversion = read_conversion(&p);
+    if (conversion == PERCENT) {
+      ROOM(str, 1);
+      str->data[str->len++] = '%';
+      continue;
     }
-    int conversion = NONE;
-    switch (c) {
-      case 'd': conversion = is_long ? LONG : INT; break;
-      case 'u': conversion = is_long ? ULONG : UINT; break;
-      case 's': conversion = is_long ? NONE : STRING; break;
-      case 'c': conversion = is_long ? NONE : CHAR; break;
-      case '%':
-        if (is_long) return 0;
-        ROOM(str, 1);
-        str->data[str->len++] = '%';
-        continue;
-      default: return 0;
-    }
-    if (conversion == NONE || !append_conversion(str, conversion, args)) return 0;
+    if (!append_conversion(str, conversion, args)) return 0;
   }
 }
 

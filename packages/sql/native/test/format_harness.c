@@ -8,15 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  char* data;
-  int len;
-  int maxlen;
-  int cursor;
-} StringInfoData;
-typedef StringInfoData* StringInfo;
+#include "../string_info.h"
 
-// PostgreSQL's StringInfo functions, as the replacement uses them.
+// Stand-ins for PostgreSQL's StringInfo functions, as the replacement uses them.
 void enlargeStringInfo(StringInfo s, int needed) {
   needed += s->len + 1;
   if (needed <= s->maxlen) return;
@@ -35,8 +29,6 @@ int appendStringInfoVA(StringInfo s, const char* fmt, va_list args) {
   }
   return n + 1;
 }
-
-void appendStringInfo(StringInfo str, const char* fmt, ...);
 
 static int failures = 0;
 
