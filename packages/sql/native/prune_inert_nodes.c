@@ -68,16 +68,21 @@ static const char* field(const char* p) {
   return string_field != NULL ? string_field : literal(p, "{\"A_Star\":{}}");
 }
 
-// {"ColumnRef":{"fields":[FIELD(,FIELD)*](,"location":\d+)?}}
-static const char* column_ref(const char* p) {
-  p = field(literal(p, "{\"ColumnRef\":{\"fields\":["));
+// ITEM(,ITEM)*\] — one or more, then the list's end.
+static const char* list_of(const char* p, const char* (*item)(const char*)) {
+  p = item(p);
   if (p == NULL) return NULL;
   for (;;) {
-    const char* next = *p == ',' ? field(p + 1) : NULL;
+    const char* next = *p == ',' ? item(p + 1) : NULL;
     if (next == NULL) break;
     p = next;
   }
-  p = literal(p, "]");
+  return literal(p, "]");
+}
+
+// {"ColumnRef":{"fields":[FIELD(,FIELD)*](,"location":\d+)?}}
+static const char* column_ref(const char* p) {
+  p = list_of(literal(p, "{\"ColumnRef\":{\"fields\":["), field);
   return p == NULL ? NULL : literal(location(p, 0), "}}");
 }
 
@@ -113,14 +118,7 @@ static const char* a_expr(const char* p) {
   p = literal(p, "{\"A_Expr\":{\"kind\":\"");
   if (p == NULL || !((*p >= 'A' && *p <= 'Z') || *p == '_')) return NULL;
   while ((*p >= 'A' && *p <= 'Z') || *p == '_') p++;
-  p = name_part(literal(p, "\",\"name\":["));
-  if (p == NULL) return NULL;
-  for (;;) {
-    const char* next = *p == ',' ? name_part(p + 1) : NULL;
-    if (next == NULL) break;
-    p = next;
-  }
-  p = literal(p, "]");
+  p = list_of(literal(p, "\",\"name\":["), name_part);
   if (p == NULL) return NULL;
   p = optional(column_or_param_ref(literal(p, ",\"lexpr\":")), p);
   p = optional(column_or_param_ref(literal(p, ",\"rexpr\":")), p);
