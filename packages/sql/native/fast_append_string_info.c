@@ -9,7 +9,10 @@
 // Each format is a string literal of the writer, at a fixed address, used again for every node of its type: it
 // is read once into its literal pieces and conversions (CompiledFormat, found by address), so that a call
 // copies whole pieces instead of testing each character. Reading the format on every call, character by
-// character, was still 30% of a parse of that SELECT (perf), more than PostgreSQL's whole grammar.
+// character, was still 30% of a parse of that SELECT (perf), more than PostgreSQL's whole grammar. That relies
+// on every caller passing a string literal, never a format computed into a buffer whose address could later
+// hold another: PostgreSQL declares appendStringInfo printf-like (pg_attribute_printf), so its own build warns
+// on a computed format, and libpg_query's writer takes its formats from macros over literals.
 //
 // How it replaces the original: build.mjs marks libpg_query.a's appendStringInfo weak (objcopy), so this
 // definition wins for every caller in the library; the other StringInfo functions stay PostgreSQL's.
