@@ -2,7 +2,8 @@
 //
 // Why: the agent parses each distinct statement once, and the WASM build spends about twice as long as this
 // one producing the same JSON (bench/sql-classify.ts prints both). The output is libpg_query's own JSON,
-// byte for byte what the WASM build returns, so everything above it (pruning, the tree walk) is shared.
+// byte for byte what the WASM build returns, so the tree walk above it is shared; pruning is done here in C
+// (prune_inert_nodes.c) to the same bytes as the WASM build's regex.
 //
 // parse(sql, prune) returns the JSON text, or { message, cursor } when PostgreSQL rejects the statement. With
 // `prune` true, the nodes SQL analysis never reads are cut out first (prune_inert_nodes.c).

@@ -10,7 +10,7 @@
 // and reads as "not a constant" where a constant is looked for, as a column reference did.
 //
 // The native parser does the same in C (native/prune_inert_nodes.c), before the JSON becomes a string; this
-// regex serves the WASM build. native-parser.test.ts holds the two to the same output.
+// regex serves the WASM build. native-parser.test.ts and native-harnesses.test.ts hold the two to the same output.
 //
 // The regex matches libpg-query's own output only (fixed field order, no whitespace). A pattern cannot start
 // inside a string value: a `"` there is always escaped. Whatever it does not match stays as it was.
