@@ -1,6 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Agent } from "../agent";
+import { query } from "../pg/messages";
 import { buildConfig } from "../testing/config-builder";
 import { adminQuery, createScratchDatabase } from "../testing/postgres";
 import { connectClient, startTestAgent, waitFor } from "../testing/test-agent";
@@ -29,11 +30,12 @@ beforeAll(async () => {
           backends: [{ name: "pg-main", database: DB }],
           strategy: { connectionPool: { mode: "transaction", maxSize: 1, acquireTimeoutMs: 300 } },
         },
+        { name: "one", backends: [{ name: "pg-main", database: DB }], strategy: { connectionPool: { mode: "transaction", maxSize: 1 } } },
         { name: "warm", backends: [{ name: "pg-main", database: DB }], strategy: { connectionPool: { minIdle: 2, idleTimeoutMs: 100 } } },
         { name: "short_idle", backends: [{ name: "pg-main", database: DB }], strategy: { connectionPool: { idleTimeoutMs: 200 } } },
         { name: "short_life", backends: [{ name: "pg-main", database: DB }], strategy: { connectionPool: { maxSize: 1, maxLifetimeMs: 300 } } },
       ],
-      credentials: [{ name: "app", password: "pw-tx", virtualDatabases: ["tx", "sess", "tiny", "warm", "short_idle", "short_life"] }],
+      credentials: [{ name: "app", password: "pw-tx", virtualDatabases: ["tx", "sess", "tiny", "one", "warm", "short_idle", "short_life"] }],
     }),
   );
 });
@@ -111,6 +113,52 @@ describe("transaction pooling", () => {
     } finally {
       await a.end();
       await b.end();
+    }
+  });
+
+  test("a client pipelining while it waits for a server is read ahead a bounded amount, then answered", async () => {
+    const a = await connectClient(agent, { ...tiny, database: "one" });
+    const b = await connectClient(agent, { ...tiny, database: "one" });
+    // b's socket, taken over from pg after the handshake: raw Query messages out, ReadyForQuery counted in.
+    const socket = (b as unknown as { connection: { stream: import("node:net").Socket } }).connection.stream;
+    socket.removeAllListeners("data");
+    let ready = 0;
+    let errors = 0;
+    let pending = Buffer.alloc(0);
+    socket.on("data", (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 5 && pending.length >= 1 + pending.readInt32BE(1)) {
+        if (pending[0] === 0x5a) ready++;
+        if (pending[0] === 0x45) errors++;
+        pending = pending.subarray(1 + pending.readInt32BE(1));
+      }
+    });
+    try {
+      await a.query("begin");
+      await a.query("update counters set n = n where id = 1"); // a holds the only server
+      const message = query(`select 1 as n /* ${"x".repeat(256 * 1024)} */`);
+      const count = 192; // 48 MiB
+      for (let i = 0; i < count; i++) socket.write(message);
+      // The agent's side of b's connection (it runs in this process): it stops taking bytes soon after the first
+      // message, instead of draining all 48 MiB into its memory.
+      const sockets = (agent as unknown as { proxy: { sockets: Set<import("node:net").Socket> } }).proxy.sockets;
+      const agentSide = [...sockets].find((s) => s.remotePort === socket.localPort);
+      if (agentSide === undefined) throw new Error("the agent's socket for b is not found");
+      let last = -1;
+      for (let i = 0; i < 50 && agentSide.bytesRead !== last; i++) {
+        last = agentSide.bytesRead;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(agentSide.bytesRead).toBe(last);
+      expect(agentSide.bytesRead).toBeLessThan(2 * 1024 * 1024);
+      expect(agentSide.isPaused()).toBe(true);
+      expect(ready).toBe(0);
+      await a.query("commit");
+      await waitFor(() => ready === count, 30_000, `${count} ReadyForQuery (got ${ready})`);
+      expect(errors).toBe(0);
+    } finally {
+      socket.destroy();
+      await a.end();
     }
   });
 

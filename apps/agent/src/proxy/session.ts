@@ -56,8 +56,9 @@ import {
 // A "cycle" is a Query, or extended-protocol messages up to a Sync; it ends with the server's ReadyForQuery.
 // Under transaction pooling the session holds a server only while a cycle or a transaction is open (or for
 // good once it set session state: SET, LISTEN, temp tables …). When a message needs something that is not
-// there yet (a server from the pool, a concurrency slot, a replica to finish), the session stops reading its
-// client, un-reads the message, and picks up from it when the wait ends; nothing awaits per message.
+// there yet (a server from the pool, a concurrency slot, a replica to finish), the session un-reads the message
+// and picks up from it when the wait ends; nothing awaits per message. It stops reading its client only once
+// WAIT_READ_AHEAD bytes have piled up behind the wait (see updateClientFlow).
 //
 // A statement the agent refuses gets an ErrorResponse and the session stays usable. With no server attached
 // the agent answers itself (ErrorResponse + ReadyForQuery, or skips to the Sync). With a server attached, the
@@ -76,6 +77,8 @@ type Step = typeof OK | typeof WAIT | typeof FAIL;
 
 /** Flush backend bytes to the client at ReadyForQuery or once this much is held; same bound for client bytes held for the server. */
 const CORK_LIMIT = 64 * 1024;
+/** Client bytes read ahead while a message waits (for a server, a slot) before the client socket is paused. */
+const WAIT_READ_AHEAD = 64 * 1024;
 
 interface Refusal {
   code: string;
@@ -1018,7 +1021,11 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   private updateClientFlow(): void {
     if (this.closed) return;
-    const pause = this.waiting !== NONE || this.clientPausedForServer;
+    // A client waiting for a server usually sent one message and awaits its answer: pausing its socket then
+    // (readStop, and readStart when the server comes) cost more than the wait itself under transaction pooling
+    // with more clients than servers (bench:proxy -c 32: +4-7 µs of CPU per transaction). What it pipelines
+    // behind the wait is read into the frame reader up to WAIT_READ_AHEAD, then the socket is paused.
+    const pause = this.clientPausedForServer || (this.waiting !== NONE && this.reader.buffered >= WAIT_READ_AHEAD);
     if (pause === this.clientPaused) return;
     this.clientPaused = pause;
     if (pause) this.client.pause();
