@@ -136,14 +136,21 @@ describe("transaction pooling", () => {
     try {
       await a.query("begin");
       await a.query("update counters set n = n where id = 1"); // a holds the only server
-      const message = query(`select 1 as n /* ${"x".repeat(256 * 1024)} */`);
-      const count = 192; // 48 MiB
-      for (let i = 0; i < count; i++) socket.write(message);
-      // The agent's side of b's connection (it runs in this process): it stops taking bytes soon after the first
-      // message, instead of draining all 48 MiB into its memory.
+      // The agent's side of b's connection (it runs in this process).
       const sockets = (agent as unknown as { proxy: { sockets: Set<import("node:net").Socket> } }).proxy.sockets;
       const agentSide = [...sockets].find((s) => s.remotePort === socket.localPort);
       if (agentSide === undefined) throw new Error("the agent's socket for b is not found");
+      // One small statement waiting for the server: b's socket is not paused for it.
+      const handshake = agentSide.bytesRead;
+      socket.write(query("select 1 as n"));
+      await waitFor(() => agentSide.bytesRead > handshake, 5_000, "the agent to read b's statement");
+      await new Promise((r) => setTimeout(r, 100));
+      expect(agentSide.isPaused()).toBe(false);
+      // 48 MiB more: the agent stops taking bytes soon after the first large message, instead of draining all of
+      // it into its memory.
+      const message = query(`select 1 as n /* ${"x".repeat(256 * 1024)} */`);
+      const count = 1 + 192;
+      for (let i = 1; i < count; i++) socket.write(message);
       let last = -1;
       for (let i = 0; i < 50 && agentSide.bytesRead !== last; i++) {
         last = agentSide.bytesRead;
