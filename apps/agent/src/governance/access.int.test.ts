@@ -7,8 +7,8 @@ import { buildConfig } from "../testing/config-builder";
 import { adminQuery, createScratchDatabase } from "../testing/postgres";
 import { psql } from "../testing/psql";
 import { connectClient, startTestAgent } from "../testing/test-agent";
-import { parseErrorFields } from "../pg/errors";
 import { bindUnnamed, EXECUTE_UNNAMED, parse, query, SYNC, typedMessage } from "../pg/messages";
+import { takeOver } from "../testing/raw-client";
 
 // Access rules enforced on the wire, end to end: the real `pg` driver (and psql for COPY) through the agent to
 // a real PostgreSQL. Each row of the table is a statement with the tables and operations the decision must name
@@ -188,44 +188,6 @@ function functionCall(oid: number): Buffer {
   const body = Buffer.alloc(10);
   body.writeInt32BE(oid, 0); // then: 0 argument formats, 0 arguments, result format 0
   return typedMessage(0x46, body);
-}
-
-/** Takes a connected pg client's socket over: raw messages out, message types and errors back. */
-function takeOver(c: pg.Client) {
-  const stream = (c as unknown as { connection: { stream: NodeJS.ReadWriteStream & { destroy(): void } } }).connection.stream;
-  stream.removeAllListeners("data");
-  let pending = Buffer.alloc(0);
-  let waiter: { ready: number; types: string[]; errors: Record<string, string>[]; done: () => void } | null = null;
-  stream.on("data", (chunk: Buffer) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 5) {
-      const length = pending.readInt32BE(1);
-      if (pending.length < length + 1) break;
-      const type = String.fromCharCode(pending[0] as number);
-      const body = pending.subarray(5, length + 1);
-      pending = pending.subarray(length + 1);
-      if (waiter === null) continue;
-      waiter.types.push(type);
-      if (type === "E") waiter.errors.push(parseErrorFields(body));
-      if (type === "Z" && --waiter.ready === 0) waiter.done();
-    }
-  });
-  return {
-    exchange(messages: Buffer[], readyForQueries: number): Promise<{ types: string[]; errors: Record<string, string>[] }> {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("no ReadyForQuery in time")), 5_000);
-        const w = { ready: readyForQueries, types: [] as string[], errors: [] as Record<string, string>[], done: () => {} };
-        w.done = () => {
-          clearTimeout(timer);
-          waiter = null;
-          resolve({ types: w.types, errors: w.errors });
-        };
-        waiter = w;
-        stream.write(Buffer.concat(messages));
-      });
-    },
-    close: () => stream.destroy(),
-  };
 }
 
 function decided(sql: string) {

@@ -4,6 +4,7 @@ import type { Agent } from "../agent";
 import { query } from "../pg/messages";
 import { buildConfig } from "../testing/config-builder";
 import { adminQuery, createScratchDatabase } from "../testing/postgres";
+import { takeOver } from "../testing/raw-client";
 import { connectClient, startTestAgent, waitFor } from "../testing/test-agent";
 
 // Transaction and session pooling against the real PostgreSQL: many clients over few server connections.
@@ -118,31 +119,17 @@ describe("transaction pooling", () => {
 
   test("a client pipelining while it waits for a server is read ahead a bounded amount, then answered", async () => {
     const a = await connectClient(agent, { ...tiny, database: "one" });
-    const b = await connectClient(agent, { ...tiny, database: "one" });
-    // b's socket, taken over from pg after the handshake: raw Query messages out, ReadyForQuery counted in.
-    const socket = (b as unknown as { connection: { stream: import("node:net").Socket } }).connection.stream;
-    socket.removeAllListeners("data");
-    let ready = 0;
-    let errors = 0;
-    let pending = Buffer.alloc(0);
-    socket.on("data", (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 5 && pending.length >= 1 + pending.readInt32BE(1)) {
-        if (pending[0] === 0x5a) ready++;
-        if (pending[0] === 0x45) errors++;
-        pending = pending.subarray(1 + pending.readInt32BE(1));
-      }
-    });
+    const b = takeOver(await connectClient(agent, { ...tiny, database: "one" }));
     try {
       await a.query("begin");
       await a.query("update counters set n = n where id = 1"); // a holds the only server
       // The agent's side of b's connection (it runs in this process).
       const sockets = (agent as unknown as { proxy: { sockets: Set<import("node:net").Socket> } }).proxy.sockets;
-      const agentSide = [...sockets].find((s) => s.remotePort === socket.localPort);
+      const agentSide = [...sockets].find((s) => s.remotePort === b.socket.localPort);
       if (agentSide === undefined) throw new Error("the agent's socket for b is not found");
       // One small statement waiting for the server: b's socket is not paused for it.
       const handshake = agentSide.bytesRead;
-      socket.write(query("select 1 as n"));
+      b.send([query("select 1 as n")]);
       await waitFor(() => agentSide.bytesRead > handshake, 5_000, "the agent to read b's statement");
       await new Promise((r) => setTimeout(r, 100));
       expect(agentSide.isPaused()).toBe(false);
@@ -150,7 +137,7 @@ describe("transaction pooling", () => {
       // it into its memory.
       const message = query(`select 1 as n /* ${"x".repeat(256 * 1024)} */`);
       const count = 1 + 192;
-      for (let i = 1; i < count; i++) socket.write(message);
+      b.send(Array.from({ length: count - 1 }, () => message));
       let last = -1;
       for (let i = 0; i < 50 && agentSide.bytesRead !== last; i++) {
         last = agentSide.bytesRead;
@@ -159,12 +146,12 @@ describe("transaction pooling", () => {
       expect(agentSide.bytesRead).toBe(last);
       expect(agentSide.bytesRead).toBeLessThan(2 * 1024 * 1024);
       expect(agentSide.isPaused()).toBe(true);
-      expect(ready).toBe(0);
+      expect(b.received.ready).toBe(0);
       await a.query("commit");
-      await waitFor(() => ready === count, 30_000, `${count} ReadyForQuery (got ${ready})`);
-      expect(errors).toBe(0);
+      await waitFor(() => b.received.ready === count, 30_000, `${count} ReadyForQuery (got ${b.received.ready})`);
+      expect(b.received.errors).toBe(0);
     } finally {
-      socket.destroy();
+      b.close();
       await a.end();
     }
   });
