@@ -20,6 +20,12 @@
 // released, shipped to a stub console that acknowledges every batch). The JSON gains
 // `governance_vs_passthrough_c8_{simple,prepared}` and `governance_vs_pgbouncer_c8_{simple,prepared}`.
 //
+// The Node floor (simple protocol only; BENCH_FLOOR=off skips it): bench/node-floor-proxy.ts, a proxy that copies
+// bytes between each client and its own server connection through the agent's socket primitives and does
+// nothing else, runs in every round next to the others. agent/floor is what the agent's own work per message
+// costs; floor/PgBouncer is what Node and V8 cost against C on this box, before the agent does anything, and
+// so the most any agent written on Node could reach here. At -c 32 the floor holds 32 server connections.
+//
 // Knobs for finding where the time goes: BENCH_CLIENTS (e.g. "8"), BENCH_SECONDS, BENCH_GOVERNED_AUDIT (an audit
 // mode for the governed agent, e.g. "off" to see what the rest of governance costs), BENCH_AGENT_NODE_ARGS (node
 // flags for both agents, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; node refuses --cpu-prof in NODE_OPTIONS).
@@ -45,6 +51,8 @@ const BOUNCER_PORT = Number(process.env.BENCH_PGBOUNCER_PORT ?? 6499);
 const AGENT_PORT = Number(process.env.BENCH_AGENT_PORT ?? 6498);
 const GOVERNED_PORT = Number(process.env.BENCH_GOVERNED_PORT ?? 6497);
 const GOVERNED_METRICS_PORT = Number(process.env.BENCH_GOVERNED_METRICS_PORT ?? 6496);
+const FLOOR_PORT = Number(process.env.BENCH_FLOOR_PORT ?? 6495);
+const WITH_FLOOR = process.env.BENCH_FLOOR !== "off";
 const GOVERNED_TOKEN = "dbmag_bench_governed";
 const DB = "dbmesh_bench";
 const CRED = "bench_app";
@@ -177,6 +185,13 @@ function startGovernedAgent(dir: string, stub: StubConsole): ChildProcess {
   });
 }
 
+/** The Node floor (see the top): postgres's own login passes through it. */
+function startFloor(): ChildProcess {
+  return spawn(process.execPath, [...AGENT_NODE_ARGS, "--import", "tsx", "bench/node-floor-proxy.ts", String(FLOOR_PORT), String(PG_PORT)], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
 function startAgent(dir: string): ChildProcess {
   const config = benchConfig(false);
   const file = join(dir, "agent-config.json");
@@ -197,12 +212,13 @@ function startAgent(dir: string): ChildProcess {
   });
 }
 
-type Target = "direct" | "pgbouncer" | "agent" | "governed";
+type Target = "direct" | "pgbouncer" | "agent" | "governed" | "floor";
 const targets: Record<Target, { port: number; user: string; password?: string }> = {
   direct: { port: PG_PORT, user: "postgres" },
   pgbouncer: { port: BOUNCER_PORT, user: "postgres" },
   agent: { port: AGENT_PORT, user: CRED, password: CRED_PASSWORD },
   governed: { port: GOVERNED_PORT, user: CRED, password: CRED_PASSWORD },
+  floor: { port: FLOOR_PORT, user: "postgres" },
 };
 /** The governance round runs at this client count only (the issue's target is stated at -c 8). */
 const GOVERNED_CLIENTS = 8;
@@ -284,9 +300,10 @@ async function main() {
   const stub = new StubConsole(GOVERNED_TOKEN);
   stub.keepAuditEvents = false;
   await stub.start();
-  const children = [startPgbouncer(dir), startAgent(dir), startGovernedAgent(dir, stub)];
+  const children = [startPgbouncer(dir), startAgent(dir), startGovernedAgent(dir, stub), ...(WITH_FLOOR ? [startFloor()] : [])];
   proxyPids.agent = children[1]!.pid;
   proxyPids.governed = children[2]!.pid;
+  proxyPids.floor = children[3]?.pid;
   const cleanup = () => {
     for (const c of children) c.kill("SIGTERM");
     void stub.stop();
@@ -296,6 +313,7 @@ async function main() {
     await waitForPort(BOUNCER_PORT);
     await waitForPort(AGENT_PORT);
     await waitForPort(GOVERNED_PORT);
+    if (WITH_FLOOR) await waitForPort(FLOOR_PORT);
     // PgBouncer runs under runuser when we are root: its CPU time is its own process's, runuser's child.
     const bouncer = children[0]!.pid;
     const bouncerChild = process.getuid?.() === 0 ? spawnSync("pgrep", ["-P", String(bouncer)], { encoding: "utf8" }).stdout.trim().split("\n")[0] : "";
@@ -305,17 +323,20 @@ async function main() {
       for (const target of ["direct", "pgbouncer", "agent", "governed"] as Target[]) {
         for (const mode of ["simple", "prepared"] as const) await pgbench(target, 8, mode, undefined, WARMUP_SECONDS);
       }
+      if (WITH_FLOOR) await pgbench("floor", 8, "simple", undefined, WARMUP_SECONDS);
     }
     const results: Record<string, number[]> = {};
     const cpu: Record<string, number[]> = {};
     /** Per-transaction latencies at -c 1 simple, by target, one array per round. */
-    const lat: Record<Target, number[][]> = { direct: [], pgbouncer: [], agent: [], governed: [] };
+    const lat: Record<Target, number[][]> = { direct: [], pgbouncer: [], agent: [], governed: [], floor: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const clients of CLIENTS) {
         for (const mode of ["simple", "prepared"] as const) {
           const logDir = clients === 1 && mode === "simple" ? join(dir, `lat-${round}`) : undefined;
           if (logDir) mkdirSync(logDir, { recursive: true });
-          const roundTargets: Target[] = clients === GOVERNED_CLIENTS ? ["direct", "pgbouncer", "agent", "governed"] : ["direct", "pgbouncer", "agent"];
+          const roundTargets: Target[] = ["direct", "pgbouncer", "agent"];
+          if (clients === GOVERNED_CLIENTS) roundTargets.push("governed");
+          if (WITH_FLOOR && mode === "simple") roundTargets.push("floor");
           for (const target of roundTargets) {
             const { tps, cpuUsPerTxn, userUsPerTxn, systemUsPerTxn } = await pgbench(target, clients, mode, logDir);
             (results[`${target}/c${clients}/${mode}`] ??= []).push(tps);
@@ -339,9 +360,15 @@ async function main() {
         agent_vs_direct: Number((tps("agent", c, m) / tps("direct", c, m)).toFixed(3)),
       })),
     );
-    console.log("clients mode      direct  pgbouncer  agent   agent/pgbouncer  agent/direct");
+    const hasFloor = (m: string) => WITH_FLOOR && m === "simple";
+    const floorCell = (m: string, text: () => string, width: number) => (hasFloor(m) ? text() : "-").padStart(width);
+    console.log("clients mode      direct  pgbouncer  agent   agent/pgbouncer  agent/direct  node-floor  agent/floor  floor/pgbouncer");
     for (const r of rows) {
-      console.log(`${String(r.clients).padEnd(7)} ${r.mode.padEnd(9)} ${String(r.direct).padStart(7)} ${String(r.pgbouncer).padStart(10)} ${String(r.agent).padStart(6)}   ${r.agent_vs_pgbouncer.toFixed(3).padStart(15)}  ${r.agent_vs_direct.toFixed(3).padStart(12)}`);
+      const c = r.clients;
+      console.log(
+        `${String(c).padEnd(7)} ${r.mode.padEnd(9)} ${String(r.direct).padStart(7)} ${String(r.pgbouncer).padStart(10)} ${String(r.agent).padStart(6)}   ${r.agent_vs_pgbouncer.toFixed(3).padStart(15)}  ${r.agent_vs_direct.toFixed(3).padStart(12)}` +
+          `  ${floorCell(r.mode, () => String(Math.round(tps("floor", c, r.mode))), 10)}  ${floorCell(r.mode, () => (tps("agent", c, r.mode) / tps("floor", c, r.mode)).toFixed(3), 11)}  ${floorCell(r.mode, () => (tps("floor", c, r.mode) / tps("pgbouncer", c, r.mode)).toFixed(3), 15)}`,
+      );
     }
     // Added latency: a proxy's percentile minus direct's in the same round (the runs are seconds apart), median
     // over rounds. Pooling every round's samples instead let one slow direct run push the added p99 below zero.
@@ -373,11 +400,23 @@ async function main() {
           ]),
         ),
       ),
+      // The Node floor, simple protocol: each round's ratios, as above.
+      node_floor_by_round: WITH_FLOOR
+        ? Object.fromEntries(
+            CLIENTS.map((c) => {
+              const floor = results[`floor/c${c}/simple`] ?? [];
+              const byRound = (t: Target) => floor.map((f, i) => Number(((results[`${t}/c${c}/simple`] ?? [])[i]! / f).toFixed(3)));
+              return [`c${c}_simple`, { agent_vs_floor: byRound("agent"), floor_vs_pgbouncer: floor.map((f, i) => Number((f / (results[`pgbouncer/c${c}/simple`] ?? [])[i]!).toFixed(3))) }];
+            }),
+          )
+        : null,
       cpu_us_per_txn: Object.fromEntries(
-        (["agent", "pgbouncer"] as const).map((t) => [
+        (["agent", "pgbouncer", ...(WITH_FLOOR ? (["floor"] as const) : [])] as const).map((t) => [
           t,
           Object.fromEntries(
-            CLIENTS.flatMap((c) => (["simple", "prepared"] as const).map((m) => [`c${c}_${m}`, Number(median(cpu[`${t}/c${c}/${m}`]!).toFixed(1))])),
+            CLIENTS.flatMap((c) =>
+              (["simple", "prepared"] as const).filter((m) => t !== "floor" || m === "simple").map((m) => [`c${c}_${m}`, Number(median(cpu[`${t}/c${c}/${m}`]!).toFixed(1))]),
+            ),
           ),
         ]),
       ),
