@@ -1,3 +1,4 @@
+import type { ShapeTemplate } from "./literal-key";
 import type { StatementAnalysis } from "./types";
 
 export interface Entry {
@@ -9,6 +10,8 @@ export interface Entry {
   lastText: string | null;
   /** The text of the hit before it. */
   previousText: string | null;
+  /** For an entry by literal shape: its shape as a template, made the first time a caller wants it. */
+  template: ShapeTemplate | null;
 }
 
 /**
@@ -40,9 +43,14 @@ export class AnalysisCache {
     return entry;
   }
 
+  /** The entry, without marking it used. */
+  peek(sql: string): Entry | undefined {
+    return this.map.get(sql);
+  }
+
   set(sql: string, analysis: StatementAnalysis, lastText: string | null = null): void {
     if (this.maxEntries <= 0 || this.map.has(sql)) return;
-    const entry: Entry = { sql, analysis, hot: false, lastText, previousText: null };
+    const entry: Entry = { sql, analysis, hot: false, lastText, previousText: null, template: null };
     if (this.ring.length < this.maxEntries) {
       this.ring.push(entry);
     } else {

@@ -1,4 +1,5 @@
 export type { SqlAnalyzer, StatementAnalysis, TableRef, TransactionCommand } from "./types";
+export { RecentShape } from "./recent-shape";
 export { loadSqlAnalyzer, isAnalyzerFailure, ANALYZER_FAILURE_PREFIX } from "./sql-analyzer";
 export { kindOfNode } from "./analyze-tree";
 export * from "./lint";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { literalShapeKey } from "./literal-key";
+import { literalShapeKey, ShapeTemplate } from "./literal-key";
 
 // Texts that differ only in literal values must share a key; any other difference (identifiers, keywords,
 // operators, quoted identifiers, parameters, whitespace, the lexer's class of a literal) must not.
@@ -106,5 +106,105 @@ describe("literalShapeKey", () => {
   it("never produces a key equal to a real statement text (placeholders hold a NUL)", () => {
     expect(literalShapeKey("SELECT 1")).toContain("\u0000");
     expect(literalShapeKey("SELECT 1\u0000")).toBeNull();
+  });
+});
+
+function templateOf(sql: string): ShapeTemplate {
+  const offsets: number[] = [];
+  expect(literalShapeKey(sql, offsets)).not.toBeNull();
+  const template = ShapeTemplate.of(sql, offsets);
+  if (template === null) throw new Error(`no template for ${sql}`);
+  return template;
+}
+
+// A template answers "does this text have that text's key?" without building the key. Saying yes wrongly would
+// hand a statement another statement's analysis (its tables, its access decision), so it is checked against
+// literalShapeKey() itself: on the pairs above, and on texts made by replacing, cutting and inserting pieces.
+describe("ShapeTemplate", () => {
+  it.each(sameKey)("matches a text that differs only in literals: %s", (_why, a, b) => {
+    expect(templateOf(a).matches(b)).toBe(true);
+    expect(templateOf(a).matches(a)).toBe(true);
+  });
+
+  it.each(differentKey)("does not match a text with another key: %s", (_why, a, b) => {
+    expect(templateOf(a).matches(b)).toBe(false);
+    expect(templateOf(b).matches(a)).toBe(false);
+  });
+
+  it.each(noKey)("does not match a text with no key: %s", (_why, sql) => {
+    expect(templateOf("SELECT 1 FROM t WHERE a = 'x'").matches(sql)).toBe(false);
+  });
+
+  it("does not match a longer or shorter text, or a literal swallowing what follows it", () => {
+    const t = templateOf("SELECT abalance FROM pgbench_accounts WHERE aid = 12345;");
+    expect(t.matches("SELECT abalance FROM pgbench_accounts WHERE aid = 7;")).toBe(true);
+    for (const other of [
+      "SELECT abalance FROM pgbench_accounts WHERE aid = 7; DROP TABLE t;",
+      "SELECT abalance FROM pgbench_accounts WHERE aid = 7",
+      "SELECT abalance FROM pgbench_accounts WHERE aid = 7.5;",
+      "SELECT abalance FROM pgbench_accounts WHERE aid = 99999999999;",
+      "SELECT abalance FROM pgbench_accounts WHERE aid = 7e1;",
+      "SELECT abalance FROM pgbench_accounts WHERE aid = '7';",
+      "SELECT abalance FROM pgbench_accounts WHERE aid = ;",
+    ]) {
+      expect(t.matches(other), other).toBe(false);
+    }
+    const s = templateOf("SELECT * FROM t WHERE name = 'a' AND id = 1");
+    // One string holding what looks like the rest of the statement: the same shape, as literalShapeKey says.
+    const inside = "SELECT * FROM t WHERE name = 'x'' AND id = 1 OR ''' AND id = 2";
+    expect(s.matches(inside)).toBe(true);
+    expect(literalShapeKey(inside)).toBe(literalShapeKey("SELECT * FROM t WHERE name = 'a' AND id = 1"));
+    expect(s.matches("SELECT * FROM t WHERE name = 'x\\' AND id = 1")).toBe(false);
+    expect(s.matches("SELECT * FROM t WHERE name = 'x")).toBe(false);
+  });
+
+  it("agrees with literalShapeKey on 20,000 mutated texts", () => {
+    // A seeded generator, so that a failure names a text that can be replayed.
+    let seed = 0x2f6b1d3;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const literals = ["0", "7", "42", "2147483647", "2147483648", "007", "1.5", "2.", "3e10", "4E-3", "1e", "1..2", "0x1F", "1_0", "12a"];
+    literals.push("''", "'a'", "'it''s'", "'a\\b'", "'x", "'é'", "'--'", "'/*'", "E'a'", "$1", ".5", "-1", "1.5.3", "'a' 'b'");
+    const bases = [
+      "SELECT abalance FROM pgbench_accounts WHERE aid = 1;",
+      "UPDATE t SET a = 'x', b = 2 WHERE id IN (3, 4.5)",
+      "INSERT INTO t VALUES (1, 'a'); SELECT 2",
+      `SELECT "q""x"1, $1, date '2020-01-01' FROM t WHERE a >= 5 AND b <> 'z'`,
+      "SELECT 1",
+    ];
+    const extras = ["", " ", ";", "1", "'", "a", "--", "/*", ".", "e5", "$", '"', " OR 1=1", "''"];
+    let matched = 0;
+    for (let run = 0; run < 20_000; run++) {
+      const base = bases[rand(bases.length)] as string;
+      const offsets: number[] = [];
+      const baseKey = literalShapeKey(base, offsets);
+      const template = ShapeTemplate.of(base, offsets) as ShapeTemplate;
+      // Each literal of the base replaced by another (or kept), then maybe one piece inserted or replaced anywhere.
+      let text = "";
+      let pos = 0;
+      for (const start of offsets) {
+        let end = start + 1;
+        if (base[start] === "'") {
+          while (!(base[end] === "'" && base[end + 1] !== "'")) end += base[end] === "'" ? 2 : 1;
+          end++;
+        } else while (end < base.length && /[0-9.eE]/.test(base[end] as string)) end++;
+        text += base.slice(pos, start) + (rand(3) === 0 ? base.slice(start, end) : (literals[rand(literals.length)] as string));
+        pos = end;
+      }
+      text += base.slice(pos);
+      if (rand(4) === 0) {
+        const at = rand(text.length + 1);
+        text = text.slice(0, at) + (extras[rand(extras.length)] as string) + text.slice(at + rand(2));
+      }
+      const same = baseKey !== null && literalShapeKey(text) === baseKey;
+      if (template.matches(text) !== same) {
+        throw new Error(`template of ${JSON.stringify(base)} on ${JSON.stringify(text)}: matches ${!same}, keys ${same ? "equal" : "differ"}`);
+      }
+      if (same) matched++;
+    }
+    // The mutations must also produce matches, or the check above proves little.
+    expect(matched).toBeGreaterThan(2_000);
   });
 });

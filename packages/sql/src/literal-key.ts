@@ -70,6 +70,58 @@ function fitsInt32(sql: string, start: number, end: number): boolean {
 }
 
 /**
+ * The numeric literal at sql[i] (a digit): its end times 2, plus 1 when the lexer makes it an ICONST (an integer
+ * that fits in int32); -1 when the scanner gives up (other lexer rules or errors follow).
+ */
+function scanNumber(sql: string, i: number): number {
+  const n = sql.length;
+  const start = i;
+  let integer = true;
+  while (i < n && isDigit(sql.charCodeAt(i))) i++;
+  if (i < n && sql.charCodeAt(i) === DOT) {
+    if (i + 1 < n && sql.charCodeAt(i + 1) === DOT) return -1; // `1..2`
+    integer = false;
+    i++;
+    while (i < n && isDigit(sql.charCodeAt(i))) i++;
+  }
+  if (i < n && (sql.charCodeAt(i) === LOWER_E || sql.charCodeAt(i) === UPPER_E)) {
+    i++;
+    if (i < n && (sql.charCodeAt(i) === PLUS || sql.charCodeAt(i) === MINUS)) i++;
+    if (i >= n || !isDigit(sql.charCodeAt(i))) return -1; // `1e`, `1e+`
+    while (i < n && isDigit(sql.charCodeAt(i))) i++;
+    integer = false;
+  }
+  // `0x1F`, `1_000`, `12abc`, `1.5.3`: other lexer rules or errors, depending on the PostgreSQL version.
+  if (i < n && (isIdentCont(sql.charCodeAt(i)) || sql.charCodeAt(i) === DOT)) return -1;
+  return i * 2 + (integer && fitsInt32(sql, start, i) ? 1 : 0);
+}
+
+/** The end of the standard string literal whose opening quote is sql[i]; -1 when the scanner gives up. */
+function scanString(sql: string, i: number): number {
+  const n = sql.length;
+  // E'…', B'…', X'…', N'…', U&'…' and `date'…'` start with an identifier character or `&`.
+  if (i > 0) {
+    const before = sql.charCodeAt(i - 1);
+    if (isIdentCont(before) || before === AMPERSAND) return -1;
+  }
+  i++;
+  for (;;) {
+    if (i >= n) return -1; // unterminated
+    const d = sql.charCodeAt(i);
+    if (d === QUOTE) {
+      if (i + 1 < n && sql.charCodeAt(i + 1) === QUOTE) {
+        i += 2; // '' inside the string
+        continue;
+      }
+      return i + 1;
+    }
+    // A backslash means something only with standard_conforming_strings off: never guess.
+    if (d === BACKSLASH || isUnknownChar(d)) return -1;
+    i++;
+  }
+}
+
+/**
  * The text with its literals replaced by placeholders, or null when it has no literal (the exact text is
  * then the key) or holds anything the scanner does not fully understand (use the exact text). `offsets`,
  * when given, receives the offset of each replaced literal, for the caller to check against a parse tree.
@@ -92,25 +144,11 @@ export function literalShapeKey(sql: string, offsets: number[] | null = null): s
       continue;
     }
     if (isDigit(c)) {
+      const scanned = scanNumber(sql, i);
+      if (scanned < 0) return null;
       const start = i;
-      let integer = true;
-      while (i < n && isDigit(sql.charCodeAt(i))) i++;
-      if (i < n && sql.charCodeAt(i) === DOT) {
-        if (i + 1 < n && sql.charCodeAt(i + 1) === DOT) return null; // `1..2`
-        integer = false;
-        i++;
-        while (i < n && isDigit(sql.charCodeAt(i))) i++;
-      }
-      if (i < n && (sql.charCodeAt(i) === LOWER_E || sql.charCodeAt(i) === UPPER_E)) {
-        i++;
-        if (i < n && (sql.charCodeAt(i) === PLUS || sql.charCodeAt(i) === MINUS)) i++;
-        if (i >= n || !isDigit(sql.charCodeAt(i))) return null; // `1e`, `1e+`
-        while (i < n && isDigit(sql.charCodeAt(i))) i++;
-        integer = false;
-      }
-      // `0x1F`, `1_000`, `12abc`, `1.5.3`: other lexer rules or errors, depending on the PostgreSQL version.
-      if (i < n && (isIdentCont(sql.charCodeAt(i)) || sql.charCodeAt(i) === DOT)) return null;
-      key += sql.slice(copied, start) + (integer && fitsInt32(sql, start, i) ? INT : NUMBER);
+      i = scanned >>> 1;
+      key += sql.slice(copied, start) + ((scanned & 1) === 1 ? INT : NUMBER);
       copied = i;
       literals++;
       offsets?.push(start);
@@ -118,32 +156,12 @@ export function literalShapeKey(sql: string, offsets: number[] | null = null): s
     }
     switch (c) {
       case QUOTE: {
-        // E'…', B'…', X'…', N'…', U&'…' and `date'…'` start with an identifier character or `&`.
-        if (i > 0) {
-          const before = sql.charCodeAt(i - 1);
-          if (isIdentCont(before) || before === AMPERSAND) return null;
-        }
-        const start = i;
-        i++;
-        for (;;) {
-          if (i >= n) return null; // unterminated
-          const d = sql.charCodeAt(i);
-          if (d === QUOTE) {
-            if (i + 1 < n && sql.charCodeAt(i + 1) === QUOTE) {
-              i += 2; // '' inside the string
-              continue;
-            }
-            i++;
-            break;
-          }
-          // A backslash means something only with standard_conforming_strings off: never guess.
-          if (d === BACKSLASH || isUnknownChar(d)) return null;
-          i++;
-        }
-        key += sql.slice(copied, start) + STRING;
-        copied = i;
+        const end = scanString(sql, i);
+        if (end < 0) return null;
+        key += sql.slice(copied, i) + STRING;
+        offsets?.push(i);
+        copied = i = end;
         literals++;
-        offsets?.push(start);
         continue;
       }
       case DOUBLE_QUOTE: {
@@ -193,4 +211,90 @@ export function literalShapeKey(sql: string, offsets: number[] | null = null): s
     }
   }
   return literals === 0 ? null : key + sql.slice(copied);
+}
+
+const KIND_STRING = 0;
+const KIND_INT = 1;
+const KIND_NUMBER = 2;
+
+/**
+ * One text's literal shape, kept to recognise later texts of the same shape without building their key (the
+ * key costs a pass that builds a string, and then a hash of it for the cache lookup; this costs a few compares).
+ *
+ * A text matches when it is this text's verbatim pieces with, between each two, a literal of the same class,
+ * scanned by the same code as in literalShapeKey(). Such a text has the same key: each piece starts at a token
+ * boundary and holds the same characters, and the literal after it starts with the same kind of character
+ * (digit or quote), so no decision the scanner makes in a piece can change; each literal is scanned, and its
+ * class decided, exactly as literalShapeKey() would, from the same position.
+ */
+export class ShapeTemplate {
+  private constructor(
+    /** The text the template was made from. */
+    private readonly text: string,
+    /** Where each verbatim piece of `text` starts and ends: piece 0, literal 0, piece 1, …, literal k-1, piece k. */
+    private readonly pieceStarts: Int32Array,
+    private readonly pieceEnds: Int32Array,
+    private readonly kinds: Uint8Array,
+  ) {}
+
+  /** The template of `sql`, whose literals start at `offsets` (as literalShapeKey() reported them). */
+  static of(sql: string, offsets: readonly number[]): ShapeTemplate | null {
+    const k = offsets.length;
+    if (k === 0) return null;
+    const starts = new Int32Array(k + 1);
+    const ends = new Int32Array(k + 1);
+    const kinds = new Uint8Array(k);
+    let pos = 0;
+    for (let i = 0; i < k; i++) {
+      const start = offsets[i] as number;
+      if (start < pos) return null;
+      let end: number;
+      if (sql.charCodeAt(start) === QUOTE) {
+        end = scanString(sql, start);
+        kinds[i] = KIND_STRING;
+      } else {
+        if (!isDigit(sql.charCodeAt(start))) return null;
+        const scanned = scanNumber(sql, start);
+        if (scanned < 0) return null;
+        end = scanned >>> 1;
+        kinds[i] = (scanned & 1) === 1 ? KIND_INT : KIND_NUMBER;
+      }
+      if (end < 0) return null;
+      starts[i] = pos;
+      ends[i] = start;
+      pos = end;
+    }
+    starts[k] = pos;
+    ends[k] = sql.length;
+    return new ShapeTemplate(sql, starts, ends, kinds);
+  }
+
+  /** Whether literalShapeKey(sql) is this template's text's key (false may also mean "not known cheaply"). */
+  matches(sql: string): boolean {
+    const text = this.text;
+    const starts = this.pieceStarts;
+    const ends = this.pieceEnds;
+    const kinds = this.kinds;
+    const n = sql.length;
+    let pos = 0;
+    for (let k = 0; ; k++) {
+      // The verbatim piece, compared a character at a time: startsWith() measured slower on these short pieces.
+      const start = starts[k] as number;
+      const len = (ends[k] as number) - start;
+      if (pos + len > n) return false;
+      for (let j = 0; j < len; j++) if (sql.charCodeAt(pos + j) !== text.charCodeAt(start + j)) return false;
+      pos += len;
+      if (k === kinds.length) return pos === n;
+      if (kinds[k] === KIND_STRING) {
+        if (sql.charCodeAt(pos) !== QUOTE) return false;
+        pos = scanString(sql, pos);
+        if (pos < 0) return false;
+      } else {
+        if (!isDigit(sql.charCodeAt(pos))) return false;
+        const scanned = scanNumber(sql, pos);
+        if (scanned < 0 || ((scanned & 1) === 1 ? KIND_INT : KIND_NUMBER) !== kinds[k]) return false;
+        pos = scanned >>> 1;
+      }
+    }
+  }
 }

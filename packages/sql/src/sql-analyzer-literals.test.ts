@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { literalShapeKey } from "./literal-key";
+import { RecentShape } from "./recent-shape";
 import { loadSqlAnalyzer } from "./sql-analyzer";
 import type { SqlAnalyzer } from "./types";
 
@@ -217,4 +218,41 @@ describe("analyses served by literal shape equal a direct parse", () => {
       expect(sharedHits).toBeGreaterThan(100);
     });
   }
+});
+
+describe("analyses served by a caller's recent literal shape equal a direct parse", () => {
+  // Runs of one statement with fresh literals, as pgbench or a busy endpoint sends them, interleaved with a few
+  // others: after the first text of a run, the analyzer answers from the caller's recent shape.
+  for (const seed of [5, 6]) {
+    it(`over runs of random statements (seed ${seed})`, async () => {
+      const rng = prng(seed);
+      const a = await loadSqlAnalyzer({ cacheEntries: 16 });
+      const sessions = [new RecentShape(), new RecentShape()];
+      for (let run = 0; run < 150; run++) {
+        const templates = [pick(rng, TEMPLATES), pick(rng, TEMPLATES), pick(rng, TEMPLATES)];
+        for (let i = 0; i < 12; i++) {
+          const sql = instantiate(rng, pick(rng, templates.slice(0, i % 4 === 0 ? 3 : 1)));
+          expect(a.analyze(sql, pick(rng, sessions)), sql).toEqual(direct.analyze(sql));
+        }
+      }
+    });
+  }
+
+  it("answers a session's recent shape, and a statement of another shape on its own", async () => {
+    const a = await loadSqlAnalyzer();
+    const recent = new RecentShape();
+    const first = a.analyze("SELECT * FROM t0 WHERE id = 1", recent);
+    expect(recent.template?.matches("SELECT * FROM t0 WHERE id = 2")).toBe(true);
+    expect(a.analyze("SELECT * FROM t0 WHERE id = 2", recent)).toBe(first);
+    const del = a.analyze("DELETE FROM t0 WHERE id = 2", recent);
+    expect(del).not.toBe(first);
+    expect(del).toMatchObject({ kind: "delete", readOnly: false });
+    expect(recent.template?.matches("SELECT * FROM t0 WHERE id = 2")).toBe(false);
+    expect(a.analyze("SELECT * FROM t0 WHERE id = 3", recent)).toBe(first);
+    // A text stored by exact text (its literal is not a plain constant) never becomes a recent shape.
+    const other = new RecentShape();
+    a.analyze("EXPLAIN (ANALYZE 0) DELETE FROM t", other);
+    expect(other.template).toBeNull();
+    expect(a.analyze("EXPLAIN (ANALYZE 1) DELETE FROM t", other)).toEqual(direct.analyze("EXPLAIN (ANALYZE 1) DELETE FROM t"));
+  });
 });

@@ -1,3 +1,4 @@
+import type { RecentShape } from "./recent-shape";
 import type { AccessOperation, AccessStatement, StatementKind } from "@dbmesh/mesh";
 import type { ParserBackend } from "./native-parser";
 
@@ -58,7 +59,11 @@ export interface StatementAnalysis {
 }
 
 export interface SqlAnalyzer {
-  analyze(sql: string): StatementAnalysis;
+  /**
+   * `recent`: the caller's memo of the literal shape it analyzed last (a client session keeps one). A text of
+   * that shape, with other literal values, is answered without building its shape key.
+   */
+  analyze(sql: string, recent?: RecentShape): StatementAnalysis;
   readonly cacheSize: number;
   /** Which build of PostgreSQL's parser reads statements up to 16 K characters; longer ones always use WASM. */
   readonly parserBackend: ParserBackend;

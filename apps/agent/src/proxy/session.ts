@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { isAnalyzerFailure, type SqlAnalyzer, type StatementAnalysis } from "@dbmesh/sql";
+import { isAnalyzerFailure, RecentShape, type SqlAnalyzer, type StatementAnalysis } from "@dbmesh/sql";
 import type { Logger } from "pino";
 import type { BackendRuntime, Role, RuntimeSnapshot, VirtualDatabaseRuntime } from "../config/snapshot";
 import type { AuditPipeline } from "../audit/audit-pipeline";
@@ -171,6 +171,8 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private readonly heldSlots: Semaphore[] = [];
 
   private readonly statements = new Map<string, PreparedStatement>();
+  /** The literal shape this client sent last: its next text of that shape skips the shape key (@dbmesh/sql). */
+  private readonly recentShape = new RecentShape();
   private lastUnnamedSql = "";
   private lastUnnamedAnalysis: StatementAnalysis | null = null;
   /** The last unnamed Parse was refused: a Bind of the unnamed statement fails too. */
@@ -391,7 +393,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const sqlEnd = cstringEnd(r.buf, r.start + 5, r.end);
     if (sqlEnd === -1) return this.malformed("Query");
     const sql = r.buf.toString("utf8", r.start + 5, sqlEnd);
-    const analysis = this.deps.analyzer.analyze(sql);
+    const analysis = this.deps.analyzer.analyze(sql, this.recentShape);
     // Decided afresh below; a circuit break refuses before the access decision, which must not be the last text's.
     this.decision = null;
     this.audit?.consider(sql, analysis);
@@ -421,7 +423,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const sqlEnd = nameEnd === -1 ? -1 : cstringEnd(buf, nameEnd + 1, r.end);
     if (sqlEnd === -1) return this.malformed("Parse");
     const sql = buf.toString("utf8", nameEnd + 1, sqlEnd);
-    const analysis = this.deps.analyzer.analyze(sql);
+    const analysis = this.deps.analyzer.analyze(sql, this.recentShape);
     // Decided afresh below; a circuit break refuses before the access decision, which must not be the last text's.
     this.decision = null;
     this.audit?.consider(sql, analysis);
