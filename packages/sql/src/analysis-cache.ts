@@ -43,13 +43,14 @@ export class AnalysisCache {
     return entry;
   }
 
-  /** The entry, without marking it used. */
-  peek(sql: string): Entry | undefined {
-    return this.map.get(sql);
-  }
-
-  set(sql: string, analysis: StatementAnalysis, lastText: string | null = null): void {
-    if (this.maxEntries <= 0 || this.map.has(sql)) return;
+  /**
+   * Stores `analysis` under `sql` unless an entry is there already. Returns the entry kept under `sql`
+   * (undefined for a cache of no entries).
+   */
+  set(sql: string, analysis: StatementAnalysis, lastText: string | null = null): Entry | undefined {
+    if (this.maxEntries <= 0) return undefined;
+    const existing = this.map.get(sql);
+    if (existing !== undefined) return existing;
     const entry: Entry = { sql, analysis, hot: false, lastText, previousText: null, template: null };
     if (this.ring.length < this.maxEntries) {
       this.ring.push(entry);
@@ -66,5 +67,6 @@ export class AnalysisCache {
       this.hand = (this.hand + 1) % this.maxEntries;
     }
     this.map.set(sql, entry);
+    return entry;
   }
 }

@@ -81,9 +81,8 @@ class CachedSqlAnalyzer implements SqlAnalyzer {
     // Texts stored by shape are not stored by text as well (until they repeat, above): one-off literals would
     // only evict useful entries.
     if (shape !== null && tree !== null && analysis.error === null && !analysis.literalSensitive && literalsAreConstants(tree, this.literalOffsets)) {
-      this.shapes.set(shape, analysis, sql);
-      const entry = recent !== undefined ? this.shapes.peek(shape) : undefined;
-      if (entry !== undefined) this.remember(recent as RecentShape, sql, entry);
+      const entry = this.shapes.set(shape, analysis, sql);
+      if (recent !== undefined && entry !== undefined) this.remember(recent, sql, entry);
     } else {
       this.cache.set(sql, analysis);
     }
