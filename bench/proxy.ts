@@ -349,6 +349,8 @@ async function main() {
       }
     }
     const tps = (t: Target, c: number, m: string) => median(results[`${t}/c${c}/${m}`] ?? [NaN]);
+    /** Each round's tps of run `a` over the same round's tps of run `b` (keys of `results`). */
+    const ratioByRound = (a: string, b: string) => (results[a] ?? []).map((t, i) => Number((t / (results[b] ?? [])[i]!).toFixed(3)));
     const rows = CLIENTS.flatMap((c) =>
       (["simple", "prepared"] as const).map((m) => ({
         clients: c,
@@ -396,18 +398,17 @@ async function main() {
         CLIENTS.flatMap((c) =>
           (["simple", "prepared"] as const).map((m) => [
             `c${c}_${m}`,
-            (results[`agent/c${c}/${m}`] ?? []).map((t, i) => Number((t / (results[`pgbouncer/c${c}/${m}`] ?? [])[i]!).toFixed(3))),
+            ratioByRound(`agent/c${c}/${m}`, `pgbouncer/c${c}/${m}`),
           ]),
         ),
       ),
       // The Node floor, simple protocol: each round's ratios, as above.
       node_floor_by_round: WITH_FLOOR
         ? Object.fromEntries(
-            CLIENTS.map((c) => {
-              const floor = results[`floor/c${c}/simple`] ?? [];
-              const byRound = (t: Target) => floor.map((f, i) => Number(((results[`${t}/c${c}/simple`] ?? [])[i]! / f).toFixed(3)));
-              return [`c${c}_simple`, { agent_vs_floor: byRound("agent"), floor_vs_pgbouncer: floor.map((f, i) => Number((f / (results[`pgbouncer/c${c}/simple`] ?? [])[i]!).toFixed(3))) }];
-            }),
+            CLIENTS.map((c) => [
+              `c${c}_simple`,
+              { agent_vs_floor: ratioByRound(`agent/c${c}/simple`, `floor/c${c}/simple`), floor_vs_pgbouncer: ratioByRound(`floor/c${c}/simple`, `pgbouncer/c${c}/simple`) },
+            ]),
           )
         : null,
       cpu_us_per_txn: Object.fromEntries(
@@ -443,7 +444,7 @@ async function main() {
         ? Object.fromEntries(
             (["simple", "prepared"] as const).map((m) => [
               m,
-              (results[`governed/c${g}/${m}`] ?? []).map((t, i) => Number((t / (results[`agent/c${g}/${m}`] ?? [])[i]!).toFixed(3))),
+              ratioByRound(`governed/c${g}/${m}`, `agent/c${g}/${m}`),
             ]),
           )
         : null,

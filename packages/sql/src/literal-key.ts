@@ -251,6 +251,7 @@ export class ShapeTemplate {
       let end: number;
       if (sql.charCodeAt(start) === QUOTE) {
         end = scanString(sql, start);
+        if (end < 0) return null;
         kinds[i] = KIND_STRING;
       } else {
         if (!isDigit(sql.charCodeAt(start))) return null;
@@ -259,7 +260,6 @@ export class ShapeTemplate {
         end = scanned >>> 1;
         kinds[i] = (scanned & 1) === 1 ? KIND_INT : KIND_NUMBER;
       }
-      if (end < 0) return null;
       starts[i] = pos;
       ends[i] = start;
       pos = end;
