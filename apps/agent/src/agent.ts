@@ -70,12 +70,7 @@ export class Agent {
     this.metrics.sqlParser.set({ backend: analyzer.parserBackend }, 1);
     const audit = options.audit ?? null;
     if (audit !== null) {
-      audit.onCount((_totals, delta) => {
-        if (delta.spooled > 0) this.metrics.auditEvents.inc({ outcome: "spooled" }, delta.spooled);
-        if (delta.sent > 0) this.metrics.auditEvents.inc({ outcome: "sent" }, delta.sent);
-        if (delta.dropped > 0) this.metrics.auditEvents.inc({ outcome: "dropped" }, delta.dropped);
-      });
-      this.metrics.enableAudit(() => audit.spool.bytes);
+      this.metrics.enableAudit(() => audit.counters, () => audit.spool.bytes);
       audit.start(analyzer);
     }
     this.proxy = new ProxyServer({

@@ -54,7 +54,6 @@ export class AuditPipeline {
   readonly sender: AuditSender;
   readonly counters: AuditCounters = { spooled: 0, sent: 0, dropped: 0 };
   private analyzer: SqlAnalyzer | null = null;
-  private readonly listeners: ((c: AuditCounters, delta: AuditCounters) => void)[] = [];
   private readonly alarmListeners: (() => void)[] = [];
 
   constructor(private readonly options: AuditPipelineOptions) {
@@ -111,10 +110,6 @@ export class AuditPipeline {
     this.alarmListeners.push(listener);
   }
 
-  onCount(listener: (c: AuditCounters, delta: AuditCounters) => void): void {
-    this.listeners.push(listener);
-  }
-
   /** The per-session recorder, or null when the virtual database's policy is off (nothing to do per statement). */
   openSession(who: SessionIdentity): SessionAudit | null {
     const policy = auditPolicyOf(who.vdbConfig);
@@ -147,6 +142,5 @@ export class AuditPipeline {
     this.counters.spooled += delta.spooled;
     this.counters.sent += delta.sent;
     this.counters.dropped += delta.dropped;
-    for (const l of this.listeners) l(this.counters, delta);
   }
 }
