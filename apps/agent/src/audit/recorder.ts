@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { RecordedEvent } from "./audit-event";
+import { lineHead, type RecordedEvent } from "./audit-event";
 import { EventIdGenerator } from "./event-id";
 import type { AuditSpool } from "./spool";
 
@@ -44,7 +44,7 @@ export class AuditRecorder {
   lastDropReason = "";
 
   private pending: RecordedEvent[] = [];
-  /** Where a batch is encoded before its write (UTF-8 takes at most 3 bytes per UTF-16 unit); larger ones get their own. */
+  /** Where a batch is encoded before its write; a larger one gets its own. */
   private readonly scratch = Buffer.allocUnsafeSlow(256 * 1024);
   /** The ISO text of the last millisecond formatted (events of one turn mostly share a few). */
   private isoMs = -1;
@@ -96,23 +96,37 @@ export class AuditRecorder {
     const upTo = this.seq;
     if (batch.length > 0) {
       this.pending = [];
-      let text = "";
       const now = Date.now();
-      for (let i = 0; i < batch.length; i++) {
-        const e = batch[i] as RecordedEvent;
-        if (e.at !== this.isoMs) {
-          this.isoMs = e.at;
-          this.isoText = new Date(e.at).toISOString();
-        }
-        text += e.toJsonLine(this.ids.next(now), this.isoText) + "\n";
-      }
       let ok = false;
       let reason = "the audit spool is full: the control plane has not acknowledged events for a while";
       try {
         // Encoded into a buffer kept for the purpose: a Buffer.from per turn (a pool slice and a typed array
-        // each time) was a measurable part of recording at one or two events per turn.
-        if (text.length * 3 <= this.scratch.length) ok = this.options.spool.append(this.scratch, batch.length, this.scratch.write(text, 0, "utf8"));
-        else ok = this.options.spool.append(Buffer.from(text, "utf8"), batch.length);
+        // each time) was a measurable part of recording at one or two events per turn. A batch that outgrows it
+        // gets a larger one of its own.
+        let out = this.scratch;
+        let at = 0;
+        for (let i = 0; i < batch.length; i++) {
+          const e = batch[i] as RecordedEvent;
+          if (e.at !== this.isoMs) {
+            this.isoMs = e.at;
+            this.isoText = new Date(e.at).toISOString();
+          }
+          const head = lineHead(this.ids.next(now), this.isoText);
+          const tail = e.tail();
+          // The head is ASCII; the tail may hold any character a server put in a SQLSTATE (3 bytes per UTF-16 unit at most).
+          const need = head.length + e.middle.length + tail.length * 3 + 1;
+          if (at + need > out.length) {
+            const larger = Buffer.allocUnsafe(Math.max(out.length * 2, at + need));
+            out.copy(larger, 0, 0, at);
+            out = larger;
+          }
+          at += out.write(head, at, "latin1");
+          out.set(e.middle, at);
+          at += e.middle.length;
+          at += out.write(tail, at, "utf8");
+          out[at++] = 0x0a;
+        }
+        ok = this.options.spool.append(out, batch.length, at);
       } catch (err) {
         reason = `writing the audit spool failed: ${(err as Error).message}`;
       }

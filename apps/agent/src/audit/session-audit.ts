@@ -2,7 +2,7 @@ import type { SqlAnalyzer, StatementAnalysis } from "@dbmesh/sql";
 import type { StatementDecision } from "../governance/statement-decision";
 import { emptyArray } from "../empty-array";
 import { Backend } from "../pg/protocol";
-import { type AuditTable, MAX_STATEMENT_CHARS, RecordedEvent } from "./audit-event";
+import { type AuditTable, eventMiddle, MAX_STATEMENT_CHARS, RecordedEvent } from "./audit-event";
 import { normalizeStatement, splitStatements, statementFingerprint } from "./normalize";
 import { type AuditPolicy, auditsAllowed } from "./policy";
 import type { AuditRecorder } from "./recorder";
@@ -83,6 +83,15 @@ export class SessionAudit {
 
   /** `"virtualDatabase":…,"credential":…,"clientAddress":…,"applicationName":…`, once per session. */
   private readonly whoJson: string;
+  /** The last event's fragment and what it was made of (see middleOf). */
+  private lastMiddle: {
+    head: string;
+    tables: string;
+    decision: "allowed" | "denied";
+    rule: string | null;
+    backend: string | null;
+    bytes: Buffer;
+  } | null = null;
 
   constructor(private readonly ctx: SessionAuditContext) {
     const who = JSON.stringify({
@@ -280,9 +289,18 @@ export class SessionAudit {
     const n = normalizedOf(e.sql, analysis, kind);
     // With literals kept, the text is this statement's own: its fragment cannot be shared.
     const head = ctx.policy.keepLiterals ? whatFragment(e.sql.trim(), n.fingerprint, kind) : n.json;
-    const whatJson = `${head},"tables":${tablesJsonOf(e, n)}`;
-    const seq = ctx.recorder.record(new RecordedEvent(e.occurredAt, this.whoJson, whatJson, decision, rule, e.backend, durationUs, rows, sqlstate));
+    const middle = this.middleOf(head, tablesJsonOf(e, n), decision, rule, e.backend);
+    const seq = ctx.recorder.record(new RecordedEvent(e.occurredAt, middle, durationUs, rows, sqlstate));
     if (seq !== 0) this.lastSeq = seq;
+  }
+
+  /** The event's shared fragment: a session mostly repeats one statement shape, so the last one is kept. */
+  private middleOf(head: string, tables: string, decision: "allowed" | "denied", rule: string | null, backend: string | null): Buffer {
+    const m = this.lastMiddle;
+    if (m !== null && m.head === head && m.tables === tables && m.decision === decision && m.rule === rule && m.backend === backend) return m.bytes;
+    const bytes = eventMiddle(this.whoJson, `${head},"tables":${tables}`, decision, rule, backend);
+    this.lastMiddle = { head, tables, decision, rule, backend, bytes };
+    return bytes;
   }
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { RecordedEvent } from "./audit-event";
+import { eventMiddle, RecordedEvent } from "./audit-event";
 import { AuditRecorder } from "./recorder";
 import { type AuditPostResult, AuditSender } from "./sender";
 import { AuditSpool } from "./spool";
@@ -19,7 +19,8 @@ afterEach(() => {
 });
 
 const line = (i: number) => Buffer.from(`{"n":${i}}\n`);
-const event = () => new RecordedEvent(Date.now(), '"virtualDatabase":"v","credential":"c","clientAddress":null,"applicationName":null', '"statement":"SELECT $1","fingerprint":"0000000000000000","kind":"select","tables":[]', "allowed", null, "b", 1, 1, null);
+const MIDDLE = eventMiddle('"virtualDatabase":"v","credential":"c","clientAddress":null,"applicationName":null', '"statement":"SELECT $1","fingerprint":"0000000000000000","kind":"select","tables":[]', "allowed", null, "b");
+const event = () => new RecordedEvent(Date.now(), MIDDLE, 1, 1, null);
 
 describe("AuditSpool", () => {
   it("appends, seals, hands segments out oldest first and deletes them once acknowledged", async () => {
