@@ -28,15 +28,17 @@
 //
 // Knobs for finding where the time goes: BENCH_CLIENTS (e.g. "8"), BENCH_SECONDS, BENCH_GOVERNED_AUDIT (an audit
 // mode for the governed agent, e.g. "off" to see what the rest of governance costs), BENCH_AGENT_NODE_ARGS (node
-// flags for both agents, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; node refuses --cpu-prof in NODE_OPTIONS).
+// flags for both agents, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; node refuses --cpu-prof in NODE_OPTIONS),
+// BENCH_AGENT_API=on (the pass-through agent polls and heartbeats a stub console of its own, as a deployed agent
+// does; by default it serves its config file alone, while the governed agent always has a console to ship audit
+// batches to). For two agents side by side with nothing else, `npm run bench:ab` (bench/agent-ab.ts).
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { compile, TrafficStrategy, VirtualDatabase } from "@dbmesh/mesh";
 import { StubConsole } from "../apps/agent/src/testing/stub-console";
-import { scramVerifier } from "../packages/api/src/crypto/scram";
+import { CRED, CRED_PASSWORD, cpuTicks, DB, startBenchAgent, waitForPort } from "./bench-agents";
 
 const execFileAsync = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -54,9 +56,9 @@ const GOVERNED_METRICS_PORT = Number(process.env.BENCH_GOVERNED_METRICS_PORT ?? 
 const FLOOR_PORT = Number(process.env.BENCH_FLOOR_PORT ?? 6495);
 const WITH_FLOOR = process.env.BENCH_FLOOR !== "off";
 const GOVERNED_TOKEN = "dbmag_bench_governed";
-const DB = "dbmesh_bench";
-const CRED = "bench_app";
-const CRED_PASSWORD = "bench-password-not-secret";
+const AGENT_TOKEN = "dbmag_bench_agent";
+/** The pass-through agent polls a console of its own, as a deployed agent does (the governed one always has one). */
+const AGENT_WITH_API = process.env.BENCH_AGENT_API === "on";
 
 function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; quiet?: boolean } = {}) {
   return execFileSync(cmd, args, { env: { ...process.env, ...opts.env }, stdio: opts.quiet ? "pipe" : ["ignore", "pipe", "inherit"], encoding: "utf8" });
@@ -84,21 +86,6 @@ function psql(sql: string, db = "postgres") {
   return sh("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", db, "-tAc", sql], { quiet: true }).trim();
 }
 
-async function waitForPort(port: number, ms = 20_000) {
-  const { connect } = await import("node:net");
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, "127.0.0.1");
-      s.once("connect", () => (s.destroy(), resolve(true)));
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
-}
-
 function pgbouncerBin() {
   return have("pgbouncer") ? "pgbouncer" : "/usr/sbin/pgbouncer";
 }
@@ -123,65 +110,17 @@ function startPgbouncer(dir: string): ChildProcess {
   return process.getuid?.() === 0 ? spawn("runuser", ["-u", "postgres", "--", bin, ini], { stdio: "ignore" }) : spawn(bin, [ini], { stdio: "ignore" });
 }
 
-function benchConfig(governed: boolean) {
-  const strategy = TrafficStrategy.parse({
-    name: "bench",
-    connectionPool: { mode: "transaction", maxSize: 10 },
-    ...(governed
-      ? {
-          circuitBreaks: [{ name: "no-ddl", regex: [], statementKinds: ["ddl", "truncate"] }],
-          concurrencyControls: [{ name: "accounts-lane", regex: ["pgbench_accounts"], statementKinds: [], maxConcurrency: 64, waitTimeoutMs: 1000 }],
-        }
-      : {}),
-  });
-  const vdb = VirtualDatabase.parse({
-    name: DB,
-    environment: "bench",
-    trafficStrategy: "bench",
-    backends: ["pg-bench"],
-    ...(governed
-      ? {
-          accessDefault: "deny",
-          audit: { mode: GOVERNED_AUDIT_MODE, keepLiterals: false },
-          rateLimits: { perCredentialPerSecond: 1_000_000, perDatabasePerSecond: 1_000_000 },
-        }
-      : { audit: { mode: "off" } }),
-  });
-  return compile({
-    revision: 1,
-    mesh: {
-      environments: [{ name: "bench", description: "", production: false }],
-      endpoints: [{ name: "pg-bench", environment: "bench", protocol: "POSTGRESQL", host: "127.0.0.1", port: PG_PORT, database: DB, username: "postgres", role: "PRIMARY", weight: 1, labels: {} }],
-      trafficStrategies: [strategy],
-      virtualDatabases: [vdb],
-      accessRules: governed
-        ? [{ name: "bench-read", virtualDatabase: DB, credential: CRED, operations: ["select"], tables: ["public.pgbench_*", "pg_catalog.*"], effect: "ALLOW", description: "" }]
-        : [],
-    },
-    credentials: [{ name: CRED, scramVerifier: scramVerifier(CRED_PASSWORD), virtualDatabases: [DB] }],
-  });
-}
-
 /** The governed agent: a console (a stub that acknowledges audit batches) is what makes it audit. */
 function startGovernedAgent(dir: string, stub: StubConsole): ChildProcess {
-  const config = benchConfig(true);
-  stub.publish(config, config.revision);
-  const file = join(dir, "governed-config.json");
-  writeFileSync(file, JSON.stringify(config));
-  chmodSync(file, 0o600);
-  return spawn(process.execPath, [...AGENT_NODE_ARGS, "--import", "tsx", "apps/agent/src/main.ts"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env,
-      DBMESH_API_URL: stub.url,
-      DBMESH_AGENT_TOKEN: GOVERNED_TOKEN,
-      DBMESH_AGENT_CONFIG_FILE: file,
-      DBMESH_AGENT_LISTEN: `127.0.0.1:${GOVERNED_PORT}`,
-      DBMESH_AGENT_METRICS_LISTEN: `127.0.0.1:${GOVERNED_METRICS_PORT}`,
-      DBMESH_AGENT_STATE_DIR: join(dir, "governed-state"),
-      DBMESH_AGENT_NAME: "bench-governed",
-      LOG_LEVEL: "warn",
-    },
+  return startBenchAgent({
+    name: "governed",
+    dir,
+    port: GOVERNED_PORT,
+    governed: true,
+    auditMode: GOVERNED_AUDIT_MODE,
+    metricsListen: `127.0.0.1:${GOVERNED_METRICS_PORT}`,
+    console: { stub, token: GOVERNED_TOKEN },
+    nodeArgs: AGENT_NODE_ARGS,
   });
 }
 
@@ -192,23 +131,15 @@ function startFloor(): ChildProcess {
   });
 }
 
-function startAgent(dir: string): ChildProcess {
-  const config = benchConfig(false);
-  const file = join(dir, "agent-config.json");
-  writeFileSync(file, JSON.stringify(config));
-  chmodSync(file, 0o600);
-  return spawn(process.execPath, [...AGENT_NODE_ARGS, "--import", "tsx", "apps/agent/src/main.ts"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env,
-      DBMESH_API_URL: "",
-      DBMESH_AGENT_CONFIG_FILE: file,
-      DBMESH_AGENT_LISTEN: `127.0.0.1:${AGENT_PORT}`,
-      DBMESH_AGENT_METRICS_LISTEN: "off",
-      DBMESH_AGENT_STATE_DIR: join(dir, "agent-state"),
-      DBMESH_AGENT_NAME: "bench",
-      LOG_LEVEL: "warn",
-    },
+/** The pass-through agent: the config file alone, or (BENCH_AGENT_API=on) polling a console of its own too. */
+function startAgent(dir: string, apiStub: StubConsole | null): ChildProcess {
+  return startBenchAgent({
+    name: "agent",
+    dir,
+    port: AGENT_PORT,
+    governed: false,
+    ...(apiStub === null ? {} : { console: { stub: apiStub, token: AGENT_TOKEN } }),
+    nodeArgs: AGENT_NODE_ARGS,
   });
 }
 
@@ -234,17 +165,6 @@ async function governedMetric(name: string, labels = ""): Promise<number> {
 
 /** Process ids of the proxies, for their CPU time (direct has none: Postgres is shared by all three). */
 const proxyPids: Partial<Record<Target, number>> = {};
-
-/** utime and stime of a process, in clock ticks (100 per second on Linux), or NaN when unreadable. */
-function cpuTicks(pid: number | undefined): { user: number; system: number } {
-  if (pid === undefined) return { user: NaN, system: NaN };
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return { user: Number(fields[11]), system: Number(fields[12]) };
-  } catch {
-    return { user: NaN, system: NaN };
-  }
-}
 
 /**
  * Runs pgbench without blocking this process: the stub console that acknowledges the governed agent's audit
@@ -300,13 +220,16 @@ async function main() {
   const stub = new StubConsole(GOVERNED_TOKEN);
   stub.keepAuditEvents = false;
   await stub.start();
-  const children = [startPgbouncer(dir), startAgent(dir), startGovernedAgent(dir, stub), ...(WITH_FLOOR ? [startFloor()] : [])];
+  const agentStub = AGENT_WITH_API ? new StubConsole(AGENT_TOKEN) : null;
+  await agentStub?.start();
+  const children = [startPgbouncer(dir), startAgent(dir, agentStub), startGovernedAgent(dir, stub), ...(WITH_FLOOR ? [startFloor()] : [])];
   proxyPids.agent = children[1]!.pid;
   proxyPids.governed = children[2]!.pid;
   proxyPids.floor = children[3]?.pid;
   const cleanup = () => {
     for (const c of children) c.kill("SIGTERM");
     void stub.stop();
+    void agentStub?.stop();
   };
   process.on("exit", cleanup);
   try {
@@ -383,6 +306,7 @@ async function main() {
       pgbouncer_prepared_mode: pgbouncerHasPrepared ? "prepared" : "extended (PgBouncer < 1.21 cannot keep prepared statements in transaction mode)",
       rounds: ROUNDS,
       seconds_per_run: SECONDS,
+      agent_polls_a_console: AGENT_WITH_API,
       agent_vs_pgbouncer_c8_simple: c8Ratio("agent", "pgbouncer", "simple"),
       agent_vs_pgbouncer_c8_prepared: c8Ratio("agent", "pgbouncer", "prepared"),
       agent_vs_pgbouncer_c1_simple: CLIENTS.includes(1) ? Number((tps("agent", 1, "simple") / tps("pgbouncer", 1, "simple")).toFixed(3)) : null,
