@@ -83,6 +83,8 @@ async function main() {
         auditMode: kind === "governed-audit-off" ? "off" : "all",
         ...(api === undefined ? {} : { console: api }),
         nodeArgs: NODE_ARGS,
+        // Its warnings say why it did not start; the agents stop before their consoles, so nothing at the end.
+        stdout: "inherit",
         ...(cwd === undefined ? {} : { cwd }),
       });
       agents.push({ variant: LABELS[i]!, port, child });

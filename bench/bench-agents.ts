@@ -74,6 +74,8 @@ export interface BenchAgentOptions {
   env?: NodeJS.ProcessEnv;
   /** The checkout whose agent runs (another worktree, to compare two versions); this one by default. */
   cwd?: string;
+  /** The agent's log (pino, stdout; warnings and errors here): "ignore" by default, "inherit" to see why one failed. */
+  stdout?: "inherit" | "ignore";
 }
 
 /** Starts an agent from the sources (tsx) with the bench mesh written to its config file. */
@@ -85,8 +87,7 @@ export function startBenchAgent(o: BenchAgentOptions): ChildProcess {
   chmodSync(file, 0o600);
   return spawn(process.execPath, [...(o.nodeArgs ?? []), "--import", "tsx", "apps/agent/src/main.ts"], {
     ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
-    // The agent logs (pino) to stdout, at warn and above here: what a failed start says.
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", o.stdout ?? "ignore", "inherit"],
     env: {
       ...process.env,
       ...o.env,
