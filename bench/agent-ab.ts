@@ -7,7 +7,11 @@
 //     api       pass-through, also polling and heartbeating a stub console (a deployed agent)
 //     governed  access rules, limits and SQL audit (mode all) shipped to a stub console (bench:proxy's "governed")
 //     governed-audit-off  the same without the audit trail
-//   A variant may name another checkout to run: "static@/path/to/worktree" (git worktree add … <commit>).
+//   A variant may name another checkout to run: "static@/path/to/worktree". For example:
+//     git worktree add /tmp/old <commit> && ln -s "$PWD/node_modules" /tmp/old/node_modules
+//     BENCH_AB="governed@/tmp/old,governed" npm run bench:ab
+//   The worktree's apps/agent runs, but the @dbmesh/* packages resolve through node_modules to this checkout's:
+//   compare changes to apps/agent that way, not changes to packages/.
 //   BENCH_CLIENTS (8), BENCH_MODE (simple), BENCH_SECONDS (8), BENCH_ROUNDS (5), BENCH_AGENT_NODE_ARGS.
 //
 // Prints one line per run, the medians, and as its last line a JSON object: medians per variant and each
