@@ -1,13 +1,13 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { type CounterChild, FastCounter, FastHistogram, type HistogramChild } from "./fast-metrics";
 
-const AUDIT_OUTCOMES = ["spooled", "sent", "dropped"] as const;
-type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
-
 // The agent's Prometheus metrics, on a registry of its own (tests run several agents in one process). Label
 // children used per query are looked up once per backend and role (see BackendMetrics), never per message, and
 // the per-query and per-wait ones are fast-metrics children (plain fields; prom-client's own children hash
 // their labels on every call). Plain counters mirror what the heartbeat reports.
+
+const AUDIT_OUTCOMES = ["spooled", "sent", "dropped"] as const;
+type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -110,13 +110,11 @@ export class AgentMetrics {
     collect: () => {
       const totals = this.auditTotalsSource?.();
       if (totals === undefined) return;
-      for (const outcome of AUDIT_OUTCOMES) this.auditEvents.inc({ outcome }, totals[outcome] - (this.auditReported[outcome] ?? 0));
-      for (const outcome of AUDIT_OUTCOMES) this.auditReported[outcome] = totals[outcome];
+      this.auditEvents.reset();
+      for (const outcome of AUDIT_OUTCOMES) this.auditEvents.inc({ outcome }, totals[outcome]);
     },
   });
   private auditTotalsSource: (() => Readonly<Record<AuditOutcome, number>>) | null = null;
-  /** What the counter already holds, so that a scrape adds only what happened since the last one. */
-  private readonly auditReported: Partial<Record<AuditOutcome, number>> = {};
   readonly auditSpoolBytes = new Gauge({
     name: "dbmesh_agent_audit_spool_bytes",
     help: "Bytes of SQL audit events in the on-disk spool, not yet acknowledged by the control plane.",
