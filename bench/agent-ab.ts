@@ -16,15 +16,12 @@
 //
 // Prints one line per run, the medians, and as its last line a JSON object: medians per variant and each
 // variant's tps and CPU per transaction relative to the first one. Needs the pgbench database bench:proxy makes.
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { StubConsole } from "../apps/agent/src/testing/stub-console";
-import { CRED, CRED_PASSWORD, cpuTicks, DB, startBenchAgent, waitForPort } from "./bench-agents";
+import { CRED, CRED_PASSWORD, median, type PgbenchRun, runPgbench, startBenchAgent, waitForPort } from "./bench-agents";
 
-const execFileAsync = promisify(execFile);
 const VARIANTS = (process.env.BENCH_AB ?? "static,api").split(",").map((v) => v.trim()).filter(Boolean);
 /** A variant named twice (the noise floor: "static,static") is told apart by its position. */
 const LABELS = VARIANTS.map((v, i) => (VARIANTS.indexOf(v) === i ? v : `${v}#${i + 1}`));
@@ -37,27 +34,10 @@ const FIRST_PORT = Number(process.env.BENCH_AB_PORT ?? 6580);
 const KINDS = ["static", "api", "governed", "governed-audit-off"] as const;
 type Kind = (typeof KINDS)[number];
 
-interface Run {
-  tps: number;
-  cpu: number;
-  user: number;
-  system: number;
+function pgbench(port: number, pid: number | undefined, seconds: number): Promise<PgbenchRun> {
+  return runPgbench({ port, user: CRED, password: CRED_PASSWORD, clients: CLIENTS, protocol: MODE, seconds, pid });
 }
 
-async function pgbench(port: number, pid: number | undefined, seconds: number): Promise<Run> {
-  const args = ["-n", "-S", "-M", MODE, "-c", String(CLIENTS), "-j", String(Math.min(CLIENTS, 2)), "-T", String(seconds), "-h", "127.0.0.1", "-p", String(port), "-U", CRED, DB];
-  const before = cpuTicks(pid);
-  const { stdout } = await execFileAsync("pgbench", args, { env: { ...process.env, PGPASSWORD: CRED_PASSWORD }, encoding: "utf8" });
-  const after = cpuTicks(pid);
-  const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
-  const txns = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1]);
-  if (!Number.isFinite(tps) || !(txns > 0)) throw new Error(`pgbench on port ${port} gave no result:\n${stdout}`);
-  const user = ((after.user - before.user) * 10_000) / txns;
-  const system = ((after.system - before.system) * 10_000) / txns;
-  return { tps, cpu: user + system, user, system };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 async function main() {
@@ -96,23 +76,23 @@ async function main() {
     for (const a of agents) await waitForPort(a.port);
     // JIT and the SQL parser's tier-up first: their first seconds say nothing about the steady state.
     for (const a of agents) await pgbench(a.port, a.child.pid, 3);
-    const runs = new Map<string, Run[]>(agents.map((a) => [a.variant, []]));
+    const runs = new Map<string, PgbenchRun[]>(agents.map((a) => [a.variant, []]));
     for (let r = 1; r <= ROUNDS; r++) {
       for (const a of agents) {
         const run = await pgbench(a.port, a.child.pid, SECONDS);
         runs.get(a.variant)!.push(run);
         process.stderr.write(
-          `[ab] round ${r} ${a.variant.padEnd(20)} ${Math.round(run.tps)} tps, CPU ${run.cpu.toFixed(1)} µs/txn (user ${run.user.toFixed(1)}, kernel ${run.system.toFixed(1)})\n`,
+          `[ab] round ${r} ${a.variant.padEnd(20)} ${Math.round(run.tps)} tps, CPU ${run.cpuUsPerTxn.toFixed(1)} µs/txn (user ${run.userUsPerTxn.toFixed(1)}, kernel ${run.systemUsPerTxn.toFixed(1)})\n`,
         );
       }
     }
     const summary: Record<string, unknown> = { clients: CLIENTS, mode: MODE, seconds: SECONDS, rounds: ROUNDS };
     const first = agents[0]!.variant;
-    const med = (v: string, k: keyof Run) => median(runs.get(v)!.map((x) => x[k]));
+    const med = (v: string, k: keyof PgbenchRun) => median(runs.get(v)!.map((x) => x[k]));
     console.log(`median of ${ROUNDS} rounds, pgbench -S -M ${MODE} -c ${CLIENTS}:`);
     for (const a of agents) {
       const v = a.variant;
-      const row = { tps: Math.round(med(v, "tps")), cpu_us_per_txn: round1(med(v, "cpu")), user_us_per_txn: round1(med(v, "user")), kernel_us_per_txn: round1(med(v, "system")) };
+      const row = { tps: Math.round(med(v, "tps")), cpu_us_per_txn: round1(med(v, "cpuUsPerTxn")), user_us_per_txn: round1(med(v, "userUsPerTxn")), kernel_us_per_txn: round1(med(v, "systemUsPerTxn")) };
       // Ratios per round, then their median: the rounds share the machine's state, so the pairs are steadier.
       const tpsRatio = median(runs.get(v)!.map((x, i) => x.tps / runs.get(first)![i]!.tps));
       console.log(`  ${v.padEnd(20)} ${String(row.tps).padStart(7)} tps  CPU ${row.cpu_us_per_txn} µs/txn (user ${row.user_us_per_txn}, kernel ${row.kernel_us_per_txn})  tps vs ${first}: ${tpsRatio.toFixed(3)}`);

@@ -1,9 +1,10 @@
 // The agents the proxy benchmarks run, shared by bench:proxy (bench/proxy.ts) and bench:ab (bench/agent-ab.ts):
 // the mesh they serve (one virtual database over the pgbench database, transaction pooling with pool 10), how
 // each is started, and how its CPU time is read.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { compile, TrafficStrategy, VirtualDatabase } from "@dbmesh/mesh";
 import type { StubConsole } from "../apps/agent/src/testing/stub-console";
 import { scramVerifier } from "../packages/api/src/crypto/scram";
@@ -128,3 +129,42 @@ export async function waitForPort(port: number, ms = 20_000): Promise<void> {
   }
   throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
 }
+
+export interface PgbenchRun {
+  tps: number;
+  /** The proxy's CPU time per transaction (µs): in user space (its own code) and in the kernel (mostly its socket reads and writes). */
+  cpuUsPerTxn: number;
+  userUsPerTxn: number;
+  systemUsPerTxn: number;
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * One `pgbench -n -S` run against 127.0.0.1:`port` (without blocking this process: a stub console may live here),
+ * with the CPU time the process `pid` spent meanwhile. `extraArgs` go before the database name (e.g. `-l`).
+ */
+export async function runPgbench(o: {
+  port: number;
+  user: string;
+  password?: string;
+  clients: number;
+  protocol: string;
+  seconds: number;
+  pid: number | undefined;
+  extraArgs?: readonly string[];
+}): Promise<PgbenchRun> {
+  const args = ["-n", "-S", "-M", o.protocol, "-c", String(o.clients), "-j", String(Math.min(o.clients, 2)), "-T", String(o.seconds), "-h", "127.0.0.1", "-p", String(o.port), "-U", o.user, ...(o.extraArgs ?? []), DB];
+  const before = cpuTicks(o.pid);
+  const { stdout } = await execFileAsync("pgbench", args, { env: { ...process.env, PGPASSWORD: o.password ?? "" }, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  const after = cpuTicks(o.pid);
+  const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
+  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1]);
+  if (!Number.isFinite(tps) || !(transactions > 0)) throw new Error(`pgbench on port ${o.port} gave no result:\n${stdout}`);
+  const user = after.user - before.user;
+  const system = after.system - before.system;
+  // Clock ticks are 10 ms: ticks × 10,000 µs per transaction.
+  return { tps, cpuUsPerTxn: ((user + system) * 10_000) / transactions, userUsPerTxn: (user * 10_000) / transactions, systemUsPerTxn: (system * 10_000) / transactions };
+}
+
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

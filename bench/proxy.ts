@@ -32,18 +32,16 @@
 // BENCH_AGENT_API=on (the pass-through agent polls and heartbeats a stub console of its own, as a deployed agent
 // does; by default it serves its config file alone, while the governed agent always has a console to ship audit
 // batches to). For two agents side by side with nothing else, `npm run bench:ab` (bench/agent-ab.ts).
-import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { StubConsole } from "../apps/agent/src/testing/stub-console";
-import { CRED, CRED_PASSWORD, cpuTicks, DB, startBenchAgent, waitForPort } from "./bench-agents";
+import { CRED, CRED_PASSWORD, DB, median, runPgbench, startBenchAgent, waitForPort } from "./bench-agents";
 
-const execFileAsync = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-/** Extra node flags for both agents, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (node refuses those in NODE_OPTIONS). */
 const GOVERNED_AUDIT_MODE = (process.env.BENCH_GOVERNED_AUDIT ?? "all") as "all";
+/** Extra node flags for both agents, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (node refuses those in NODE_OPTIONS). */
 const AGENT_NODE_ARGS = (process.env.BENCH_AGENT_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CLIENTS = (process.env.BENCH_CLIENTS ?? "1,8,32").split(",").map(Number);
@@ -176,19 +174,16 @@ async function pgbench(target: Target, clients: number, mode: "simple" | "prepar
   // An old PgBouncer would fail -M prepared in transaction mode ("prepared statement does not
   // exist"): it gets the extended protocol with unnamed statements instead, and the output says so.
   const protocol = target === "pgbouncer" && mode === "prepared" && !pgbouncerHasPrepared ? "extended" : mode;
-  const args = ["-n", "-S", "-M", protocol, "-c", String(clients), "-j", String(Math.min(clients, 2)), "-T", String(seconds), "-h", "127.0.0.1", "-p", String(t.port), "-U", t.user];
-  if (logDir) args.push("-l", `--log-prefix=${join(logDir, target)}`);
-  args.push(DB);
-  const ticksBefore = cpuTicks(proxyPids[target]);
-  const { stdout: out } = await execFileAsync("pgbench", args, { env: { ...process.env, PGPASSWORD: t.password ?? "" }, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-  const ticksAfter = cpuTicks(proxyPids[target]);
-  const user = ticksAfter.user - ticksBefore.user;
-  const system = ticksAfter.system - ticksBefore.system;
-  const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
-  if (!Number.isFinite(tps)) throw new Error(`pgbench ${target} gave no tps:\n${out}`);
-  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1]);
-  // In user space (the proxy's own code) and in the kernel (mostly its socket reads and writes).
-  return { tps, cpuUsPerTxn: ((user + system) * 10_000) / transactions, userUsPerTxn: (user * 10_000) / transactions, systemUsPerTxn: (system * 10_000) / transactions };
+  return runPgbench({
+    port: t.port,
+    user: t.user,
+    ...(t.password === undefined ? {} : { password: t.password }),
+    clients,
+    protocol,
+    seconds,
+    pid: proxyPids[target],
+    ...(logDir ? { extraArgs: ["-l", `--log-prefix=${join(logDir, target)}`] } : {}),
+  });
 }
 
 /** Per-transaction latencies (µs) from pgbench -l files: column 3. */
@@ -204,7 +199,6 @@ function latencies(logDir: string, target: Target): number[] {
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
   ensureTools();
