@@ -38,9 +38,9 @@ export default defineConfig(
     files: ["apps/*/src/main.ts", "scripts/**", "bench/**", "e2e/**"],
     rules: { "no-console": "off" },
   },
-  // Build scripts run by Node as plain ES modules (the native SQL parser's).
+  // Build scripts run by Node as plain ES modules (the native addons' and what they share).
   {
-    files: ["packages/*/native/**/*.mjs"],
+    files: ["packages/*/native/**/*.mjs", "apps/*/native/**/*.mjs", "scripts/**/*.mjs"],
     languageOptions: { globals: globals.node },
     rules: { "no-console": "off" },
   },

@@ -12,6 +12,8 @@
 //     BENCH_AB="governed@/tmp/old,governed" npm run bench:ab
 //   The worktree's apps/agent runs, but the @dbmesh/* packages resolve through node_modules to this checkout's:
 //   compare changes to apps/agent that way, not changes to packages/.
+//   A variant may also set agent environment variables, each after a "+", before any "@":
+//     BENCH_AB="governed,governed+DBMESH_AGENT_AUDIT_SPOOL=write"
 //   BENCH_CLIENTS (8), BENCH_MODE (simple), BENCH_SECONDS (8), BENCH_ROUNDS (5), BENCH_AGENT_NODE_ARGS.
 //
 // Prints one line per run, the medians, and as its last line a JSON object: medians per variant and each
@@ -46,7 +48,15 @@ async function main() {
   const agents = [];
   try {
     for (const [i, variant] of VARIANTS.entries()) {
-      const [kind, cwd] = variant.split("@") as [Kind, string | undefined];
+      const [spec, cwd] = variant.split("@") as [string, string | undefined];
+      const [kind, ...assignments] = spec.split("+") as [Kind, ...string[]];
+      const env = Object.fromEntries(
+        assignments.map((a) => {
+          const eq = a.indexOf("=");
+          if (eq <= 0) throw new Error(`"${a}" in variant "${variant}" is not NAME=value`);
+          return [a.slice(0, eq), a.slice(eq + 1)];
+        }),
+      );
       if (!KINDS.includes(kind)) throw new Error(`unknown variant "${kind}" (one of ${KINDS.join(", ")})`);
       const port = FIRST_PORT + i;
       let api: { stub: StubConsole; token: string } | undefined;
@@ -67,6 +77,7 @@ async function main() {
         auditMode: kind === "governed-audit-off" ? "off" : "all",
         ...(api === undefined ? {} : { console: api }),
         nodeArgs: NODE_ARGS,
+        env,
         // Its warnings say why it did not start; the agents stop before their consoles, so nothing at the end.
         stdout: "inherit",
         ...(cwd === undefined ? {} : { cwd }),

@@ -43,6 +43,8 @@ fi
 # PostgreSQL's parser built natively for SQL analysis; quick when built, and never fatal: without it (no
 # compiler, not Linux x64) the WASM build of the same parser is used.
 npm run -s build:native -w @dbmesh/sql
+# The agent's memory-mapped SQL audit spool segments; never fatal either: without them the spool uses write(2).
+npm run -s build:native -w @dbmesh/agent
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 # Host and port come from DATABASE_URL; we only ever start a server that should be local.

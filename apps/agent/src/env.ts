@@ -106,6 +106,12 @@ const AgentEnv = z
      * N > 0 writes every N ms without holding results (cheaper; a kill -9 may lose the last N ms of events).
      */
     DBMESH_AGENT_AUDIT_BATCH_MS: milliseconds("DBMESH_AGENT_AUDIT_BATCH_MS", 0, 1_000),
+    /**
+     * SQL audit: how events reach the spool file. `mmap`: copied into a shared mapping of the segment (in the page
+     * cache at once, so nothing is held and DBMESH_AGENT_AUDIT_BATCH_MS does not apply); needs the addon built by
+     * apps/agent/native/build.mjs. `write`: write(2) per event-loop turn. `auto` (default): mmap when built.
+     */
+    DBMESH_AGENT_AUDIT_SPOOL: z.enum(["auto", "mmap", "write"], { error: 'DBMESH_AGENT_AUDIT_SPOOL must be "auto", "mmap" or "write"' }).default("auto"),
     /** "off": every socket write goes through Node's Writable instead of straight to the handle (net/socket-writer.ts). */
     DBMESH_AGENT_DIRECT_WRITES: z.enum(["on", "off"], { error: 'DBMESH_AGENT_DIRECT_WRITES must be "on" or "off"' }).default("on"),
     /** How long one config long-poll may be held by the console (PROTOCOL.md: at most 60). */

@@ -45,6 +45,7 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
           maxSpoolBytes: env.DBMESH_AGENT_AUDIT_SPOOL_MAX_BYTES,
           maxBufferedEvents: env.DBMESH_AGENT_AUDIT_BUFFER_EVENTS,
           batchMs: env.DBMESH_AGENT_AUDIT_BATCH_MS,
+          spoolMode: env.DBMESH_AGENT_AUDIT_SPOOL,
           post: (body, signal) => api.postAudit(body, signal),
           log,
         });

@@ -11,12 +11,12 @@
 // Without a compiler, on another platform, or offline, this prints why and exits 0: the parser falls back
 // to the WASM build (same output, slower). `--strict` exits 1 instead, for a build that must not fall back
 // (an image for production, say); npm test notices a fallback by itself (native-parser.test.ts).
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { rebuild, run } from "../../../scripts/node-gyp.mjs";
 
 const PACKAGE = "libpg-query@17.1.0";
 const INTEGRITY = "sha512-PsQ6SOGNEn4Qsv71jd1i90DcTajBuHN2RCE5L7tXi/WmOoOTZItxC9s5vHrfnlnG+Lg6NPTVpfG/WJHWXqzZrg==";
@@ -37,13 +37,6 @@ const say = (message) => console.log(`[sql-native] ${message}`);
 function giveUp(reason) {
   say(`not built: ${reason}. SQL analysis uses the WASM parser (same results; a new statement takes ~1.3x as long to analyze).`);
   process.exit(strict ? 1 : 0);
-}
-
-function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { encoding: "utf8", ...options });
-  if (result.error) throw new Error(`${command}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${(result.stderr || result.stdout).trim().slice(-2000)}`);
-  return result.stdout;
 }
 
 function upToDate() {
@@ -72,25 +65,6 @@ function fetchLibrary() {
   }
 }
 
-/** npm's own node-gyp: on PATH inside npm scripts, else next to npm's CLI. */
-function nodeGyp() {
-  const probe = spawnSync("node-gyp", ["--version"], { encoding: "utf8" });
-  if (probe.status === 0) return { command: "node-gyp", prefix: [] };
-  const npmRoot = run("npm", ["root", "-g"], { cwd: tmpdir() }).trim();
-  const script = join(npmRoot, "npm", "node_modules", "node-gyp", "bin", "node-gyp.js");
-  if (!existsSync(script)) throw new Error("node-gyp not found (neither on PATH nor inside npm)");
-  return { command: process.execPath, prefix: [script] };
-}
-
-/** The Node headers npm is configured to build against (`nodedir`); node-gyp alone would download them. */
-function nodeDir() {
-  const configured = process.env.npm_config_nodedir || run("npm", ["config", "get", "nodedir"], { cwd: tmpdir() }).trim();
-  if (configured && configured !== "undefined" && configured !== "null") return [`--nodedir=${configured}`];
-  // Distribution packages put them under the prefix Node was installed to (/usr/include/node).
-  const prefix = dirname(dirname(process.execPath));
-  return existsSync(join(prefix, "include", "node", "node_api.h")) ? [`--nodedir=${prefix}`] : [];
-}
-
 if (upToDate()) {
   say("up to date");
   process.exit(0);
@@ -101,9 +75,8 @@ try {
     say(`fetching libpg_query from ${PACKAGE}`);
     fetchLibrary();
   }
-  const gyp = nodeGyp();
   say("compiling");
-  run(gyp.command, [...gyp.prefix, "rebuild", "--directory", here, ...nodeDir()], { cwd: here });
+  rebuild(here);
   // Loading it here catches a library that links but cannot load (wrong ABI) before anything relies on it.
   run(process.execPath, ["-e", `const p = require(${JSON.stringify(addon)}).parse("SELECT 1"); if (typeof p !== "string") throw new Error(JSON.stringify(p))`]);
   say(`built ${addon}`);

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { SqlAnalyzer } from "@dbmesh/sql";
 import type { Logger } from "pino";
+import { loadMappedFile, type SpoolWriteMode, spoolMappedFile } from "./mapped-file";
 import { auditPolicyOf } from "./policy";
 import { AuditRecorder } from "./recorder";
 import { type AuditPostResult, AuditSender } from "./sender";
@@ -21,8 +22,10 @@ export interface AuditPipelineOptions {
   log: Logger;
   /** How old the open segment may get before it is sealed and sent (ms). */
   sealAfterMs?: number;
-  /** 0: results wait for their events to be written (no loss on kill -9). > 0: write every batchMs, hold nothing. */
+  /** write(2) only: 0, results wait for their events to be written (no loss on kill -9); > 0, write every batchMs, hold nothing. */
   batchMs?: number;
+  /** How events reach the spool file (DBMESH_AGENT_AUDIT_SPOOL); default `auto`, memory-mapped when the addon is built. */
+  spoolMode?: SpoolWriteMode;
 }
 
 export interface AuditCounters {
@@ -58,8 +61,16 @@ export class AuditPipeline {
 
   constructor(private readonly options: AuditPipelineOptions) {
     const dir = join(options.stateDir, "audit");
+    const mode = options.spoolMode ?? "auto";
+    const mapped = spoolMappedFile(mode);
+    if (mapped === null && mode === "auto") {
+      options.log.warn(
+        { reason: loadMappedFile().reason },
+        "SQL audit spool: appending with write(2) and holding each result until its event is written (memory-mapped segments are faster)",
+      );
+    }
     try {
-      this.spool = AuditSpool.open({ dir, maxBytes: options.maxSpoolBytes, sealAfterMs: options.sealAfterMs ?? 200 });
+      this.spool = AuditSpool.open({ dir, maxBytes: options.maxSpoolBytes, sealAfterMs: options.sealAfterMs ?? 200, mapped });
     } catch (err) {
       // Auditing without a spool could only lose events silently: refuse to start, naming the directory.
       throw new Error(`cannot open the SQL audit spool in ${dir} (DBMESH_AGENT_STATE_DIR): ${(err as Error).message}`);

@@ -10,7 +10,11 @@ import type { AuditSpool } from "./spool";
 // result whose audit event a kill -9 could still lose, and no query ever waits on a disk flush or the network.
 // Dropped events (batch or spool full, disk errors) never hold anyone back.
 //
-// `batchMs` > 0 trades that guarantee for throughput (DBMESH_AGENT_AUDIT_BATCH_MS): results are not held, and the
+// With memory-mapped spool segments (spool.isMapped) none of that is needed: record() encodes the event straight
+// into the mapped segment, where it survives a kill -9 as soon as it is copied. Nothing is batched, scheduled or
+// held.
+//
+// `batchMs` > 0 (write(2) only) trades that guarantee for throughput (DBMESH_AGENT_AUDIT_BATCH_MS): results are not held, and the
 // batch is written every `batchMs`, so one write(2) carries many events instead of the one or two of a turn —
 // and a kill -9 may lose the events of the last `batchMs`.
 
@@ -36,6 +40,23 @@ const LOG_EVERY_MS = 10_000;
 /** A batch this large is written at once instead of at the end of the turn. */
 const COMMIT_NOW_EVENTS = 2_000;
 
+const SPOOL_FULL = "the audit spool is full: the control plane has not acknowledged events for a while";
+
+/** Bytes a line takes at most: the head is ASCII; the tail may hold any character a server put in a SQLSTATE (3 bytes per UTF-16 unit at most). */
+function lineBound(head: string, e: RecordedEvent, tail: string): number {
+  return head.length + e.middle.length + tail.length * 3 + 1;
+}
+
+/** Writes one JSON line at out[at …] (room for lineBound() bytes); returns where it ends. */
+function encodeLine(out: Buffer, at: number, head: string, e: RecordedEvent, tail: string): number {
+  let end = at + out.write(head, at, "latin1");
+  out.set(e.middle, end);
+  end += e.middle.length;
+  end += out.write(tail, end, "utf8");
+  out[end++] = 0x0a;
+  return end;
+}
+
 export class AuditRecorder {
   readonly counters: RecorderCounters = { spooled: 0, dropped: 0 };
   /** First drop of the current dropping spell (cleared after a quiet minute), for the heartbeat alarm. */
@@ -57,10 +78,19 @@ export class AuditRecorder {
   private lastLogAt = 0;
   private closed = false;
 
-  constructor(private readonly options: RecorderOptions) {}
+  private readonly mapped: boolean;
+
+  constructor(private readonly options: RecorderOptions) {
+    this.mapped = options.spool.isMapped;
+  }
 
   /** Queues an event; returns its sequence number (0 when dropped: nothing to wait for). */
   record(event: RecordedEvent): number {
+    if (this.mapped) {
+      if (this.closed) this.drop(1, "the SQL audit trail is closing");
+      else this.recordMapped(event);
+      return 0;
+    }
     if (this.closed || this.pending.length >= this.options.maxBufferedEvents) {
       this.drop(1, "the in-memory audit buffer is full");
       return 0;
@@ -76,6 +106,36 @@ export class AuditRecorder {
     }
     // Batched: nobody waits for the write.
     return (this.options.batchMs ?? 0) > 0 ? 0 : seq;
+  }
+
+  /** Encodes one event into the mapped segment. */
+  private recordMapped(e: RecordedEvent): void {
+    const spool = this.options.spool;
+    const head = this.headOf(e, e.at);
+    const tail = e.tail();
+    let at: number;
+    try {
+      at = spool.claim(lineBound(head, e, tail));
+    } catch (err) {
+      this.drop(1, `writing the audit spool failed: ${(err as Error).message}`);
+      return;
+    }
+    if (at < 0) {
+      this.drop(1, SPOOL_FULL);
+      return;
+    }
+    spool.commitClaimed(encodeLine(spool.map, at, head, e, tail) - at);
+    this.counters.spooled++;
+    this.options.onCommitted?.(1, 0);
+  }
+
+  /** The line's start: its id and time (the ISO text is shared by the events of one millisecond). */
+  private headOf(e: RecordedEvent, now: number): string {
+    if (e.at !== this.isoMs) {
+      this.isoMs = e.at;
+      this.isoText = new Date(e.at).toISOString();
+    }
+    return lineHead(this.ids.next(now), this.isoText);
   }
 
   /** True (and `release` is called later) when the event numbered `seq` is not written yet. */
@@ -98,7 +158,7 @@ export class AuditRecorder {
       this.pending = [];
       const now = Date.now();
       let ok = false;
-      let reason = "the audit spool is full: the control plane has not acknowledged events for a while";
+      let reason = SPOOL_FULL;
       try {
         // Encoded into a buffer kept for the purpose: a Buffer.from per turn (a pool slice and a typed array
         // each time) was a measurable part of recording at one or two events per turn. A batch that outgrows it
@@ -107,24 +167,15 @@ export class AuditRecorder {
         let at = 0;
         for (let i = 0; i < batch.length; i++) {
           const e = batch[i] as RecordedEvent;
-          if (e.at !== this.isoMs) {
-            this.isoMs = e.at;
-            this.isoText = new Date(e.at).toISOString();
-          }
-          const head = lineHead(this.ids.next(now), this.isoText);
+          const head = this.headOf(e, now);
           const tail = e.tail();
-          // The head is ASCII; the tail may hold any character a server put in a SQLSTATE (3 bytes per UTF-16 unit at most).
-          const need = head.length + e.middle.length + tail.length * 3 + 1;
+          const need = lineBound(head, e, tail);
           if (at + need > out.length) {
             const larger = Buffer.allocUnsafe(Math.max(out.length * 2, at + need));
             out.copy(larger, 0, 0, at);
             out = larger;
           }
-          at += out.write(head, at, "latin1");
-          out.set(e.middle, at);
-          at += e.middle.length;
-          at += out.write(tail, at, "utf8");
-          out[at++] = 0x0a;
+          at = encodeLine(out, at, head, e, tail);
         }
         ok = this.options.spool.append(out, batch.length, at);
       } catch (err) {

@@ -1,6 +1,7 @@
-import { close, fdatasync, fsync, mkdirSync, openSync, readdirSync, statSync, writeSync } from "node:fs";
+import { close, closeSync, fdatasync, fstatSync, fsync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, truncateSync, unlinkSync, writeSync } from "node:fs";
 import { open as openFile, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import type { MappedFileAddon } from "./mapped-file";
 
 // The on-disk spool of SQL audit events not yet acknowledged by the control plane: append-only segment files
 // of newline-delimited JSON events under `<state dir>/audit/`, named by a growing sequence number. One segment
@@ -14,6 +15,14 @@ import { join } from "node:path";
 // never back to back — a write(2) issued while an fdatasync of the same file runs can wait for it (measured
 // here on ext4: 3–4 µs per event with continuous syncing against ~1 µs without), and that write is on the hot
 // path. A machine crash can therefore lose up to ~SYNC_INTERVAL_MS of events; a process crash loses none.
+//
+// Memory-mapped segments (`mapped`, the default where apps/agent/native is built): the open segment is reserved
+// on disk at its full size (posix_fallocate: a full disk fails when a segment opens, never as a SIGBUS on a
+// page) and mapped shared; the recorder encodes each event straight into the mapping (claim/commitClaimed).
+// Those bytes are in the page cache as soon as they are copied, so they survive a kill -9 like write(2)'s do,
+// with no system call per event and no result held back. Sealing truncates the file to what was written. After
+// a crash the open segment ends in zeros (reserved, never written) or in a line cut short by the kill (its
+// result was never sent): open() trims every leftover segment back to its last whole line.
 
 export const SEGMENT_MAX_EVENTS = 5_000;
 export const SEGMENT_MAX_BYTES = 4 * 1024 * 1024;
@@ -27,6 +36,8 @@ export interface SpoolOptions {
   maxBytes: number;
   /** A segment with events is sealed (handed to the sender) once this old. */
   sealAfterMs: number;
+  /** Memory-mapped segments (see above); null or unset: write(2). */
+  mapped?: MappedFileAddon | null;
 }
 
 interface OpenSegment {
@@ -37,6 +48,9 @@ interface OpenSegment {
   openedAt: number;
   /** A write failed part way: the file may end in a torn line, so nothing more is appended to it. */
   broken: boolean;
+  /** The segment's memory when mapped (then `bytes` is the write position in it), else null. */
+  map: Buffer | null;
+  mapping: ArrayBuffer | null;
 }
 
 export class AuditSpool {
@@ -46,11 +60,13 @@ export class AuditSpool {
   private nextSeq: number;
   private totalBytes = 0;
   private syncTimer: NodeJS.Timeout | null = null;
+  private readonly mapped: MappedFileAddon | null;
 
   private constructor(
     private readonly options: SpoolOptions,
     existing: { name: string; bytes: number }[],
   ) {
+    this.mapped = options.mapped ?? null;
     let max = 0;
     for (const s of existing) {
       this.sealedQueue.push(s.name);
@@ -67,7 +83,7 @@ export class AuditSpool {
     const existing = readdirSync(options.dir)
       .filter((f) => f.endsWith(SEGMENT_SUFFIX) && /^\d+$/.test(f.slice(0, -SEGMENT_SUFFIX.length)))
       .sort()
-      .map((name) => ({ name, bytes: statSync(join(options.dir, name)).size }))
+      .map((name) => ({ name, bytes: trimToWholeLines(join(options.dir, name)) }))
       .filter((s) => s.bytes > 0);
     return new AuditSpool(options, existing);
   }
@@ -88,6 +104,13 @@ export class AuditSpool {
    * `data` is not kept: the caller may reuse it.
    */
   append(data: Buffer, events: number, length = data.length): boolean {
+    if (this.mapped !== null) {
+      const at = this.claim(length, events);
+      if (at < 0) return false;
+      data.copy(this.map, at, 0, length);
+      this.commitClaimed(length, events);
+      return true;
+    }
     if (this.totalBytes + length > this.options.maxBytes) return false;
     let seg = this.current;
     if (seg !== null && (seg.broken || seg.events + events > SEGMENT_MAX_EVENTS || seg.bytes + length > SEGMENT_MAX_BYTES)) {
@@ -109,6 +132,41 @@ export class AuditSpool {
     this.totalBytes += length;
     this.syncSoon();
     return true;
+  }
+
+  /** True when segments are memory-mapped: write through claim() and map, not append(). */
+  get isMapped(): boolean {
+    return this.mapped !== null;
+  }
+
+  /**
+   * Mapped segments: room for `length` bytes (`events` events) in the open segment, opening a new one when this
+   * one is full. Returns where to write them in `map`, or -1 when the spool is full (nothing reserved). Throws
+   * when a segment cannot be opened (disk full, say). The caller writes, then calls commitClaimed() at once.
+   */
+  claim(length: number, events = 1): number {
+    if (this.totalBytes + length > this.options.maxBytes) return -1;
+    let seg = this.current;
+    if (seg !== null && (seg.events + events > SEGMENT_MAX_EVENTS || seg.bytes + length > (seg.map as Buffer).length)) {
+      this.seal();
+      seg = null;
+    }
+    seg ??= this.openSegment(length);
+    return seg.bytes;
+  }
+
+  /** The open segment's memory (valid after claim() until the next claim, seal or close). */
+  get map(): Buffer {
+    return (this.current as OpenSegment).map as Buffer;
+  }
+
+  /** The `length` bytes claim() made room for are written. */
+  commitClaimed(length: number, events = 1): void {
+    const seg = this.current as OpenSegment;
+    seg.bytes += length;
+    seg.events += events;
+    this.totalBytes += length;
+    this.syncSoon();
   }
 
   /** Seals the open segment when it is old enough (or full): it becomes sendable. True when one was sealed. */
@@ -170,10 +228,25 @@ export class AuditSpool {
     return new Promise((resolve) => fsync(seg.fd, () => close(seg.fd, () => resolve())));
   }
 
-  private openSegment(): OpenSegment {
+  /** A new open segment; mapped, it has room for `length` bytes at least. */
+  private openSegment(length = 0): OpenSegment {
     const name = `${String(this.nextSeq++).padStart(16, "0")}${SEGMENT_SUFFIX}`;
-    const fd = openSync(join(this.options.dir, name), "a", 0o600);
-    const seg: OpenSegment = { name, fd, bytes: 0, events: 0, openedAt: Date.now(), broken: false };
+    const path = join(this.options.dir, name);
+    const fd = openSync(path, this.mapped === null ? "a" : "w+", 0o600);
+    let map: Buffer | null = null;
+    let mapping: ArrayBuffer | null = null;
+    if (this.mapped !== null) {
+      try {
+        // A line longer than a segment gets a segment of its own, rounded up to whole pages.
+        mapping = this.mapped.map(fd, Math.max(SEGMENT_MAX_BYTES, Math.ceil(length / 4096) * 4096));
+      } catch (err) {
+        closeSync(fd);
+        unlinkSync(path);
+        throw err;
+      }
+      map = Buffer.from(mapping);
+    }
+    const seg: OpenSegment = { name, fd, bytes: 0, events: 0, openedAt: Date.now(), broken: false, map, mapping };
     this.current = seg;
     this.sizes.set(name, 0);
     // The new directory entry, for a machine crash (the file's data is synced by syncSoon).
@@ -196,6 +269,13 @@ export class AuditSpool {
   }
 
   private finishSegment(seg: OpenSegment): void {
+    if (seg.mapping !== null) {
+      // Unmapped (and its views emptied) before the file shrinks: no page past the new end stays reachable.
+      (this.mapped as MappedFileAddon).unmap(seg.mapping);
+      seg.mapping = null;
+      seg.map = null;
+      ftruncateSync(seg.fd, seg.bytes);
+    }
     this.sizes.set(seg.name, seg.bytes);
     if (seg.bytes > 0) this.sealedQueue.push(seg.name);
     else {
@@ -220,4 +300,25 @@ export class AuditSpool {
     }, SYNC_INTERVAL_MS);
     this.syncTimer.unref();
   }
+}
+
+/**
+ * Cuts a segment left by an earlier run back to its last whole line, and returns its size. A mapped segment the
+ * agent did not seal ends in the zeros reserved for it; a kill -9 during an append can leave half a line (its
+ * statement's result was never sent). JSON lines never hold a raw NUL or newline inside.
+ */
+function trimToWholeLines(path: string): number {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return 0;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    if (last[0] === 0x0a) return size; // the usual case: read no more than that byte
+  } finally {
+    closeSync(fd);
+  }
+  const end = readFileSync(path).lastIndexOf(0x0a) + 1;
+  truncateSync(path, end);
+  return end;
 }

@@ -1,0 +1,78 @@
+import { spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadMappedFile } from "./mapped-file";
+import { AuditSpool } from "./spool";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "dbmesh-mapped-"));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const addon = loadMappedFile().addon;
+
+describe("memory-mapped spool segments (apps/agent/native)", () => {
+  // A machine that can build it must: otherwise the agent quietly runs the slower write(2) spool.
+  it.skipIf(process.platform !== "linux")("are built on Linux (skipped elsewhere: the addon is Linux only)", () => {
+    expect(loadMappedFile().reason).toBe("");
+  });
+
+  it.skipIf(addon === null)("map a file reserved on disk, and unmap it so that no view reaches the memory", () => {
+    const path = join(tempDir(), "f");
+    const fd = openSync(path, "w+");
+    try {
+      const mapping = addon!.map(fd, 8192);
+      const view = Buffer.from(mapping);
+      expect(view.length).toBe(8192);
+      view.write("hello", 0);
+      addon!.unmap(mapping);
+      expect(view.length).toBe(0);
+      expect(mapping.byteLength).toBe(0);
+      addon!.unmap(mapping); // again: nothing to do
+      expect(() => addon!.map(fd, 0)).toThrow(/length > 0/);
+    } finally {
+      closeSync(fd);
+    }
+    expect(() => addon!.map(1 << 20, 4096)).toThrow(expect.objectContaining({ code: "EBADF" }));
+  });
+
+  it.skipIf(addon === null)("keep every appended event across a kill -9 of the process, with no write(2) per event", () => {
+    const dir = tempDir();
+    const spoolModule = fileURLToPath(new URL("./spool.ts", import.meta.url));
+    const addonModule = fileURLToPath(new URL("./mapped-file.ts", import.meta.url));
+    const child = join(dir, "child.mts");
+    // Appends 20,000 lines into a mapped spool that never seals, syncs nor closes, then kills itself.
+    writeFileSync(
+      child,
+      `import { AuditSpool } from ${JSON.stringify(spoolModule)};
+       import { loadMappedFile } from ${JSON.stringify(addonModule)};
+       const spool = AuditSpool.open({ dir: ${JSON.stringify(join(dir, "audit"))}, maxBytes: 1 << 30, sealAfterMs: 1e9, mapped: loadMappedFile().addon });
+       for (let i = 1; i <= 20000; i++) spool.append(Buffer.from('{"n":' + i + '}\\n'), 1);
+       process.kill(process.pid, "SIGKILL");`,
+    );
+    const run = spawnSync(process.execPath, ["--import", "tsx", child], { encoding: "utf8", timeout: 60_000 });
+    expect(run.signal).toBe("SIGKILL");
+    const segments = readdirSync(join(dir, "audit"));
+    expect(segments.length).toBeGreaterThan(0);
+    const spool = AuditSpool.open({ dir: join(dir, "audit"), maxBytes: 1 << 30, sealAfterMs: 0, mapped: addon });
+    const numbers: number[] = [];
+    return (async () => {
+      for (let name = spool.peek(); name !== null; name = spool.peek()) {
+        const text = (await spool.read(name)).toString();
+        for (const l of text.split("\n")) if (l !== "") numbers.push((JSON.parse(l) as { n: number }).n);
+        await spool.remove(name);
+      }
+      expect(numbers.length).toBe(20_000);
+      expect(numbers.every((n, i) => n === i + 1)).toBe(true);
+      await spool.close();
+    })();
+  }, 60_000);
+});
