@@ -32,8 +32,11 @@ describe("memory-mapped spool segments (apps/agent/native)", () => {
       const mapping = addon!.map(fd, 8192);
       const view = Buffer.from(mapping);
       expect(view.length).toBe(8192);
+      addon!.populate(mapping, 100, 5000); // pages 0-1, already writable: nothing to see but no harm
+      addon!.populate(mapping, 8000, 1 << 20); // clipped to the mapping
       view.write("hello", 0);
       addon!.unmap(mapping);
+      addon!.populate(mapping, 0, 4096); // unmapped: nothing to do
       expect(view.length).toBe(0);
       expect(mapping.byteLength).toBe(0);
       addon!.unmap(mapping); // again: nothing to do

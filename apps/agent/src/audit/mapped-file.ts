@@ -8,6 +8,8 @@ export interface MappedFileAddon {
   map(fd: number, length: number): ArrayBuffer;
   /** Unmaps it and detaches the ArrayBuffer (every view becomes empty). Idempotent. */
   unmap(mapping: ArrayBuffer): void;
+  /** Faults [offset, offset + length) in writable with one system call (MADV_POPULATE_WRITE), best effort. */
+  populate(mapping: ArrayBuffer, offset: number, length: number): void;
 }
 
 /** DBMESH_AGENT_AUDIT_SPOOL: `mmap` requires the addon, `write` never loads it, `auto` takes the addon when built. */

@@ -29,6 +29,12 @@ export const SEGMENT_MAX_BYTES = 4 * 1024 * 1024;
 const SEGMENT_SUFFIX = ".ndjson";
 /** Group commit period of fdatasync. */
 export const SYNC_INTERVAL_MS = 50;
+/**
+ * Mapped segments are faulted in writable this far ahead of the write position, with one system call: page by
+ * page, a governed agent at -c 8 took ~3,000 page faults a second more than with write(2) (perf stat). Zeros
+ * ahead of the position may reach the disk with a group sync; they are cut off at seal or recovery.
+ */
+const POPULATE_BYTES = 64 * 1024;
 
 export interface SpoolOptions {
   dir: string;
@@ -51,6 +57,8 @@ interface OpenSegment {
   /** The segment's memory when mapped (then `bytes` is the write position in it), else null. */
   map: Buffer | null;
   mapping: ArrayBuffer | null;
+  /** Mapped: the pages below this are faulted in writable already. */
+  populatedTo: number;
 }
 
 export class AuditSpool {
@@ -152,6 +160,11 @@ export class AuditSpool {
       seg = null;
     }
     seg ??= this.openSegment(length);
+    if (seg.bytes + length > seg.populatedTo) {
+      const to = Math.max(seg.bytes + length, seg.populatedTo + POPULATE_BYTES);
+      (this.mapped as MappedFileAddon).populate(seg.mapping as ArrayBuffer, seg.populatedTo, to - seg.populatedTo);
+      seg.populatedTo = to;
+    }
     return seg.bytes;
   }
 
@@ -246,7 +259,7 @@ export class AuditSpool {
       }
       map = Buffer.from(mapping);
     }
-    const seg: OpenSegment = { name, fd, bytes: 0, events: 0, openedAt: Date.now(), broken: false, map, mapping };
+    const seg: OpenSegment = { name, fd, bytes: 0, events: 0, openedAt: Date.now(), broken: false, map, mapping, populatedTo: 0 };
     this.current = seg;
     this.sizes.set(name, 0);
     // The new directory entry, for a machine crash (the file's data is synced by syncSoon).
