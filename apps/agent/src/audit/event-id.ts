@@ -19,7 +19,19 @@ export class EventIdGenerator {
   /** `-vxxx-xxxxxxxxxxxx` (variant and 62 random bits), drawn when the millisecond changes. */
   private randomSuffix = "";
 
+  /** Changes whenever prefix or suffix do (at most once per millisecond). */
+  stamp = 0;
+
   next(now = Date.now()): string {
+    const c = this.nextCounter(now);
+    return this.msPrefix + hex8(0x70 | (c >>> 8)) + hex8(c & 0xff) + this.randomSuffix;
+  }
+
+  /**
+   * The next id as its parts, for a caller that writes ids as bytes: the id is `prefix`, then the version digit 7
+   * and the returned 12-bit counter as three hex digits, then `suffix`.
+   */
+  nextCounter(now = Date.now()): number {
     let ms = now;
     if (ms <= this.lastMs) {
       // Same millisecond (or the clock stepped back): count on; a full counter borrows the next millisecond.
@@ -39,10 +51,20 @@ export class EventIdGenerator {
       let r = "-" + hex8(0x80 | (this.randomByte() & 0x3f)) + hex8(this.randomByte()) + "-";
       for (let i = 0; i < 6; i++) r += hex8(this.randomByte());
       this.randomSuffix = r;
+      this.stamp++;
     }
     this.lastMs = ms;
-    const c = this.counter;
-    return this.msPrefix + hex8(0x70 | (c >>> 8)) + hex8(c & 0xff) + this.randomSuffix;
+    return this.counter;
+  }
+
+  /** `xxxxxxxx-xxxx-`: the id up to its version digit. */
+  get prefix(): string {
+    return this.msPrefix;
+  }
+
+  /** `-vxxx-xxxxxxxxxxxx`: the id after its counter. */
+  get suffix(): string {
+    return this.randomSuffix;
   }
 
   private randomByte(): number {

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import { lineHead, type RecordedEvent } from "./audit-event";
-import { EventIdGenerator } from "./event-id";
+import { RecordedEvent } from "./audit-event";
+import { SpoolLineWriter } from "./line-writer";
 import type { AuditSpool } from "./spool";
 
 // The hot-path end of the audit pipeline. record() only pushes the event onto an in-memory batch (bounded: a
@@ -42,21 +42,6 @@ const COMMIT_NOW_EVENTS = 2_000;
 
 const SPOOL_FULL = "the audit spool is full: the control plane has not acknowledged events for a while";
 
-/** Bytes a line takes at most: the head is ASCII; the tail may hold any character a server put in a SQLSTATE (3 bytes per UTF-16 unit at most). */
-function lineBound(head: string, e: RecordedEvent, tail: string): number {
-  return head.length + e.middle.length + tail.length * 3 + 1;
-}
-
-/** Writes one JSON line at out[at …] (room for lineBound() bytes); returns where it ends. */
-function encodeLine(out: Buffer, at: number, head: string, e: RecordedEvent, tail: string): number {
-  let end = at + out.write(head, at, "latin1");
-  out.set(e.middle, end);
-  end += e.middle.length;
-  end += out.write(tail, end, "utf8");
-  out[end++] = 0x0a;
-  return end;
-}
-
 export class AuditRecorder {
   readonly counters: RecorderCounters = { spooled: 0, dropped: 0 };
   /** First drop of the current dropping spell (cleared after a quiet minute), for the heartbeat alarm. */
@@ -67,14 +52,11 @@ export class AuditRecorder {
   private pending: RecordedEvent[] = [];
   /** Where a batch is encoded before its write; a larger one gets its own. */
   private readonly scratch = Buffer.allocUnsafeSlow(256 * 1024);
-  /** The ISO text of the last millisecond formatted (events of one turn mostly share a few). */
-  private isoMs = -1;
-  private isoText = "";
   private seq = 0;
   private writtenSeq = 0;
   private waiters: (() => void)[] = [];
   private scheduled = false;
-  private readonly ids = new EventIdGenerator();
+  private readonly lines = new SpoolLineWriter();
   private lastLogAt = 0;
   private closed = false;
 
@@ -86,11 +68,21 @@ export class AuditRecorder {
 
   /** Queues an event; returns its sequence number (0 when dropped: nothing to wait for). */
   record(event: RecordedEvent): number {
+    if (this.mapped) return this.recordParts(event.at, event.middle, event.durationUs, event.rows, event.sqlstate);
+    return this.recordBatched(event);
+  }
+
+  /** record() of the event with these parts (see RecordedEvent), without making one when nothing needs it. */
+  recordParts(at: number, middle: Buffer, durationUs: number | null, rows: number | null, sqlstate: string | null): number {
     if (this.mapped) {
       if (this.closed) this.drop(1, "the SQL audit trail is closing");
-      else this.recordMapped(event);
+      else this.recordMapped(at, middle, durationUs, rows, sqlstate);
       return 0;
     }
+    return this.recordBatched(new RecordedEvent(at, middle, durationUs, rows, sqlstate));
+  }
+
+  private recordBatched(event: RecordedEvent): number {
     if (this.closed || this.pending.length >= this.options.maxBufferedEvents) {
       this.drop(1, "the in-memory audit buffer is full");
       return 0;
@@ -109,33 +101,23 @@ export class AuditRecorder {
   }
 
   /** Encodes one event into the mapped segment. */
-  private recordMapped(e: RecordedEvent): void {
+  private recordMapped(at: number, middle: Buffer, durationUs: number | null, rows: number | null, sqlstate: string | null): void {
     const spool = this.options.spool;
-    const head = this.headOf(e, e.at);
-    const tail = e.tail();
-    let at: number;
+    const bound = this.lines.prepare(at, at, middle, sqlstate);
+    let start: number;
     try {
-      at = spool.claim(lineBound(head, e, tail));
+      start = spool.claim(bound);
     } catch (err) {
       this.drop(1, `writing the audit spool failed: ${(err as Error).message}`);
       return;
     }
-    if (at < 0) {
+    if (start < 0) {
       this.drop(1, SPOOL_FULL);
       return;
     }
-    spool.commitClaimed(encodeLine(spool.map, at, head, e, tail) - at);
+    spool.commitClaimed(this.lines.write(spool.map, start, middle, durationUs, rows, sqlstate) - start);
     this.counters.spooled++;
     this.options.onCommitted?.(1, 0);
-  }
-
-  /** The line's start: its id and time (the ISO text is shared by the events of one millisecond). */
-  private headOf(e: RecordedEvent, now: number): string {
-    if (e.at !== this.isoMs) {
-      this.isoMs = e.at;
-      this.isoText = new Date(e.at).toISOString();
-    }
-    return lineHead(this.ids.next(now), this.isoText);
   }
 
   /** True (and `release` is called later) when the event numbered `seq` is not written yet. */
@@ -167,15 +149,13 @@ export class AuditRecorder {
         let at = 0;
         for (let i = 0; i < batch.length; i++) {
           const e = batch[i] as RecordedEvent;
-          const head = this.headOf(e, now);
-          const tail = e.tail();
-          const need = lineBound(head, e, tail);
+          const need = this.lines.prepare(now, e.at, e.middle, e.sqlstate);
           if (at + need > out.length) {
             const larger = Buffer.allocUnsafe(Math.max(out.length * 2, at + need));
             out.copy(larger, 0, 0, at);
             out = larger;
           }
-          at = encodeLine(out, at, head, e, tail);
+          at = this.lines.write(out, at, e.middle, e.durationUs, e.rows, e.sqlstate);
         }
         ok = this.options.spool.append(out, batch.length, at);
       } catch (err) {
