@@ -21,4 +21,15 @@ describe("EventIdGenerator", () => {
     const c = ids.next(2_000_001);
     expect([a, b, c].sort()).toEqual([a, b, c]);
   });
+
+  it("draws its random part once a second, and two generators never share it", () => {
+    const a = new EventIdGenerator();
+    const b = new EventIdGenerator();
+    const t = Date.UTC(2026, 11, 7, 12, 0, 0, 0);
+    const tail = (id: string) => id.slice(19);
+    const first = tail(a.next(t));
+    expect(tail(a.next(t + 999))).toBe(first);
+    expect(tail(a.next(t + 1000))).not.toBe(first);
+    expect(tail(b.next(t))).not.toBe(first);
+  });
 });

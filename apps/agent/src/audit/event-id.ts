@@ -4,7 +4,8 @@ import { randomFillSync } from "node:crypto";
 // in the same millisecond in order (method 1 of the RFC), then 62 random bits. Time-ordered, so the control
 // plane's index on them stays append-mostly, and unique across agents without coordination. Within this
 // generator (millisecond, counter) never repeats, so the random bits only have to tell generators apart: they
-// are drawn once per millisecond, and an id costs a few string concatenations.
+// are drawn once a second. The hot path takes ids as parts (nextCounter, ms, suffix: see line-writer.ts), so
+// that a new millisecond costs a few digits written into bytes it keeps, not a string.
 
 const POOL_BYTES = 4096;
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
@@ -12,30 +13,32 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
 export class EventIdGenerator {
   private readonly pool = Buffer.alloc(POOL_BYTES);
   private offset = POOL_BYTES;
-  private lastMs = -1;
+  /** Unix milliseconds of the last id (its first 48 bits). */
+  ms = -1;
   private counter = 0;
-  /** `xxxxxxxx-xxxx-` of lastMs. */
-  private msPrefix = "";
-  /** `-vxxx-xxxxxxxxxxxx` (variant and 62 random bits), drawn when the millisecond changes. */
-  private randomSuffix = "";
-
-  /** Changes whenever prefix or suffix do (at most once per millisecond). */
-  stamp = 0;
+  /** `-vxxx-xxxxxxxxxxxx`: the variant and 62 random bits, after the counter. */
+  suffix = "";
+  /** Changes whenever `suffix` does. */
+  suffixStamp = 0;
+  private suffixSecond = Number.NaN;
 
   next(now = Date.now()): string {
     const c = this.nextCounter(now);
-    return this.msPrefix + hex8(0x70 | (c >>> 8)) + hex8(c & 0xff) + this.randomSuffix;
+    const hi = Math.floor(this.ms / 0x10000); // top 32 bits of the 48
+    const lo = this.ms & 0xffff;
+    const prefix = hex8((hi >>> 24) & 0xff) + hex8((hi >>> 16) & 0xff) + hex8((hi >>> 8) & 0xff) + hex8(hi & 0xff) + "-" + hex8(lo >>> 8) + hex8(lo & 0xff) + "-";
+    return prefix + hex8(0x70 | (c >>> 8)) + hex8(c & 0xff) + this.suffix;
   }
 
   /**
-   * The next id as its parts, for a caller that writes ids as bytes: the id is `prefix`, then the version digit 7
-   * and the returned 12-bit counter as three hex digits, then `suffix`.
+   * The next id as parts, for a caller that writes ids as bytes: the 12 hex digits of `ms` (as 8-4), the
+   * version digit 7 and the returned 12-bit counter as three hex digits, then `suffix`.
    */
   nextCounter(now = Date.now()): number {
     let ms = now;
-    if (ms <= this.lastMs) {
+    if (ms <= this.ms) {
       // Same millisecond (or the clock stepped back): count on; a full counter borrows the next millisecond.
-      ms = this.lastMs;
+      ms = this.ms;
       this.counter++;
       if (this.counter > 0xfff) {
         ms++;
@@ -44,27 +47,18 @@ export class EventIdGenerator {
     } else {
       this.counter = this.randomByte() & 0x3f; // start low, leaving room to count
     }
-    if (ms !== this.lastMs || this.msPrefix === "") {
-      const hi = Math.floor(ms / 0x10000); // top 32 bits of the 48
-      const lo = ms & 0xffff;
-      this.msPrefix = hex32(hi) + "-" + hex8(lo >>> 8) + hex8(lo & 0xff) + "-";
-      let r = "-" + hex8(0x80 | (this.randomByte() & 0x3f)) + hex8(this.randomByte()) + "-";
-      for (let i = 0; i < 6; i++) r += hex8(this.randomByte());
-      this.randomSuffix = r;
-      this.stamp++;
+    if (ms !== this.ms) {
+      const second = Math.floor(ms / 1000);
+      if (second !== this.suffixSecond) {
+        this.suffixSecond = second;
+        let r = "-" + hex8(0x80 | (this.randomByte() & 0x3f)) + hex8(this.randomByte()) + "-";
+        for (let i = 0; i < 6; i++) r += hex8(this.randomByte());
+        this.suffix = r;
+        this.suffixStamp++;
+      }
+      this.ms = ms;
     }
-    this.lastMs = ms;
     return this.counter;
-  }
-
-  /** `xxxxxxxx-xxxx-`: the id up to its version digit. */
-  get prefix(): string {
-    return this.msPrefix;
-  }
-
-  /** `-vxxx-xxxxxxxxxxxx`: the id after its counter. */
-  get suffix(): string {
-    return this.randomSuffix;
   }
 
   private randomByte(): number {
@@ -78,8 +72,4 @@ export class EventIdGenerator {
 
 function hex8(n: number): string {
   return HEX[n] as string;
-}
-
-function hex32(n: number): string {
-  return hex8((n >>> 24) & 0xff) + hex8((n >>> 16) & 0xff) + hex8((n >>> 8) & 0xff) + hex8(n & 0xff);
 }

@@ -7,7 +7,7 @@ const middle = eventMiddle('"virtualDatabase":"v","credential":"c","clientAddres
 
 function line(w: SpoolLineWriter, now: number, at: number, durationUs: number | null, rows: number | null, sqlstate: string | null): string {
   const out = Buffer.alloc(w.prepare(now, at, middle, sqlstate) + 8, 0xff);
-  const end = w.write(out, 4, middle, durationUs, rows, sqlstate);
+  const end = w.write(out, 4, at, middle, durationUs, rows, sqlstate);
   expect(out[3]).toBe(0xff); // nothing before
   expect(out[end]).toBe(0xff); // nor after
   const text = out.toString("utf8", 4, end);
@@ -39,6 +39,15 @@ describe("SpoolLineWriter", () => {
     expect(got).toMatchObject({ durationUs: null, rows: null });
   });
 
+  it("writes each event's own time, in whatever order the times come", () => {
+    const w = new SpoolLineWriter();
+    const base = Date.UTC(2026, 11, 31, 23, 59, 59, 998);
+    for (const at of [base, base + 1, base, base + 2, base + 1001, base - 999, 0, base + 3]) {
+      const e = JSON.parse(line(w, base, at, 1, 1, null)) as { occurredAt: string };
+      expect(e.occurredAt).toBe(new Date(at).toISOString());
+    }
+  });
+
   it("gives ids in order, with the time of `now` in them and the event's own time beside them", () => {
     const w = new SpoolLineWriter();
     const base = Date.UTC(2026, 11, 7, 12, 0, 0, 0);
@@ -50,10 +59,15 @@ describe("SpoolLineWriter", () => {
       ids.push(e.id);
     }
     for (let i = 0; i < 3; i++) ids.push((JSON.parse(line(w, base + 5 + i, base + 5, 0, 0, null)) as { id: string }).id);
+    // Into the next seconds, where the random part is drawn again.
+    for (const later of [base + 1500, base + 1501, base + 2 ** 40]) ids.push((JSON.parse(line(w, later, later, 0, 0, null)) as { id: string }).id);
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(UUID_V7);
     const msOf = (id: string) => parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
     expect(msOf(ids[0]!)).toBe(base);
-    expect(msOf(ids.at(-1)!)).toBe(base + 7);
+    expect(msOf(ids[5002]!)).toBe(base + 7);
+    expect(ids.slice(-3).map(msOf)).toEqual([base + 1500, base + 1501, base + 2 ** 40]);
+    expect(ids.at(-1)!.slice(-17)).not.toBe(ids[0]!.slice(-17));
   });
 });

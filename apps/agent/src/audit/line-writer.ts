@@ -2,8 +2,9 @@ import { EventIdGenerator } from "./event-id";
 
 // Writes one spool line — the AuditEvent JSON of PROTOCOL.md and a newline — as bytes, from the parts the hot path
 // has: the shared UTF-8 fragment of the session's statement shape (eventMiddle) and a few numbers. Nothing per
-// event goes through a string: the head (id and time) is kept as bytes for the current millisecond with only
-// the id's counter digits patched in, and the duration, rows and SQLSTATE are written digit by digit. Building
+// event goes through a string: the id is kept as bytes for the current millisecond with only its counter digits
+// patched in, the time as bytes for the current second with only its milliseconds written, and the duration,
+// rows and SQLSTATE digit by digit. Building
 // those strings and encoding them cost about as much as the rest of recording (perf of a governed agent:
 // string concatenation, number-to-string, flattening).
 //
@@ -23,38 +24,60 @@ const PLAIN_SQLSTATE = /^[0-9A-Z]{5}$/;
 
 export class SpoolLineWriter {
   private readonly ids = new EventIdGenerator();
-  private head: Buffer = Buffer.alloc(0);
-  private headStamp = -1;
-  private headAtMs = -1;
+  /** `{"id":"<id>","occurredAt":"`, its millisecond and counter digits rewritten in place. */
+  private idHead: Buffer = Buffer.alloc(0);
+  private idSuffixStamp = -1;
+  private idMs = -1;
+  /** `YYYY-MM-DDTHH:MM:SS.` of the second `isoSecond` (Unix seconds): only the milliseconds change within it. */
+  private isoHead: Buffer = Buffer.alloc(0);
+  private isoSecond = Number.NaN;
   private counter = 0;
   /** A SQLSTATE that needs escaping, JSON-encoded (rare: a server's own code that is not five ASCII characters). */
   private oddSqlstate: Buffer | null = null;
 
   /**
    * Takes the next event id (at `now`, Unix ms) for an event that occurred at `atMs`, and returns how many bytes
-   * its line takes at most; write() then writes it.
+   * its line takes at most; write() then writes it. Events complete out of the order they started in, so both
+   * parts of the head are kept apart: the id's for the generator's millisecond, the time's for its second.
    */
   prepare(now: number, atMs: number, middle: Buffer, sqlstate: string | null): number {
-    this.counter = this.ids.nextCounter(now);
-    if (this.ids.stamp !== this.headStamp || atMs !== this.headAtMs) {
-      this.headStamp = this.ids.stamp;
-      this.headAtMs = atMs;
-      this.head = Buffer.from(`{"id":"${this.ids.prefix}7000${this.ids.suffix}","occurredAt":"${new Date(atMs).toISOString()}"`, "latin1");
+    const ids = this.ids;
+    this.counter = ids.nextCounter(now);
+    if (ids.suffixStamp !== this.idSuffixStamp) {
+      this.idSuffixStamp = ids.suffixStamp;
+      this.idHead = Buffer.from(`{"id":"00000000-0000-7000${ids.suffix}","occurredAt":"`, "latin1");
+      this.idMs = -1;
+    }
+    if (ids.ms !== this.idMs) {
+      this.idMs = ids.ms;
+      writeIdMs(this.idHead, ids.ms);
+    }
+    const second = Math.floor(atMs / 1000);
+    if (second !== this.isoSecond) {
+      this.isoSecond = second;
+      this.isoHead = Buffer.from(new Date(second * 1000).toISOString().slice(0, -4), "latin1");
     }
     this.oddSqlstate = sqlstate !== null && !PLAIN_SQLSTATE.test(sqlstate) ? Buffer.from(JSON.stringify(sqlstate), "utf8") : null;
     const sqlstateBytes = this.oddSqlstate?.length ?? 7;
-    return this.head.length + middle.length + MAX_NUMBER_BYTES + ROWS.length + MAX_NUMBER_BYTES + SQLSTATE.length + sqlstateBytes + 2;
+    return this.idHead.length + this.isoHead.length + 5 + middle.length + MAX_NUMBER_BYTES + ROWS.length + MAX_NUMBER_BYTES + SQLSTATE.length + sqlstateBytes + 2;
   }
 
-  /** Writes the prepared line at out[at …]; returns where it ends. */
-  write(out: Buffer, at: number, middle: Buffer, durationUs: number | null, rows: number | null, sqlstate: string | null): number {
-    const head = this.head;
-    out.set(head, at);
+  /** Writes the prepared line, for an event that occurred at `atMs` (as prepared), at out[at …]; returns where it ends. */
+  write(out: Buffer, at: number, atMs: number, middle: Buffer, durationUs: number | null, rows: number | null, sqlstate: string | null): number {
+    const idHead = this.idHead;
+    out.set(idHead, at);
     const c = this.counter;
     out[at + COUNTER_AT] = HEX_DIGITS[c >>> 8] as number;
     out[at + COUNTER_AT + 1] = HEX_DIGITS[(c >>> 4) & 0xf] as number;
     out[at + COUNTER_AT + 2] = HEX_DIGITS[c & 0xf] as number;
-    let end = at + head.length;
+    let end = at + idHead.length;
+    end = copySmall(out, end, this.isoHead);
+    const ms = atMs - this.isoSecond * 1000;
+    out[end++] = 0x30 + Math.floor(ms / 100);
+    out[end++] = 0x30 + (Math.floor(ms / 10) % 10);
+    out[end++] = 0x30 + (ms % 10);
+    out[end++] = 0x5a; // Z
+    out[end++] = 0x22;
     out.set(middle, end);
     end += middle.length;
     end = writeNumberOrNull(out, end, durationUs);
@@ -72,6 +95,14 @@ export class SpoolLineWriter {
     out[end++] = 0x0a;
     return end;
   }
+}
+
+/** The 48-bit millisecond of an id as `xxxxxxxx-xxxx` at its start in head. */
+function writeIdMs(head: Buffer, ms: number): void {
+  const hi = Math.floor(ms / 0x10000);
+  const lo = ms & 0xffff;
+  for (let i = 0; i < 8; i++) head[ID_START + i] = HEX_DIGITS[(hi >>> (28 - 4 * i)) & 0xf] as number;
+  for (let i = 0; i < 4; i++) head[ID_START + 9 + i] = HEX_DIGITS[(lo >>> (12 - 4 * i)) & 0xf] as number;
 }
 
 /** A short constant: a loop beats a call into TypedArray.prototype.set for a dozen bytes. */

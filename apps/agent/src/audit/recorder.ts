@@ -115,7 +115,7 @@ export class AuditRecorder {
       this.drop(1, SPOOL_FULL);
       return;
     }
-    spool.commitClaimed(this.lines.write(spool.map, start, middle, durationUs, rows, sqlstate) - start);
+    spool.commitClaimed(this.lines.write(spool.map, start, at, middle, durationUs, rows, sqlstate) - start);
     this.counters.spooled++;
     this.options.onCommitted?.(1, 0);
   }
@@ -155,7 +155,7 @@ export class AuditRecorder {
             out.copy(larger, 0, 0, at);
             out = larger;
           }
-          at = this.lines.write(out, at, e.middle, e.durationUs, e.rows, e.sqlstate);
+          at = this.lines.write(out, at, e.at, e.middle, e.durationUs, e.rows, e.sqlstate);
         }
         ok = this.options.spool.append(out, batch.length, at);
       } catch (err) {
