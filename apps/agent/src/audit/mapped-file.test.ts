@@ -1,10 +1,13 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { RecordedEvent, eventMiddle } from "./audit-event";
 import { loadMappedFile } from "./mapped-file";
+import { AuditRecorder } from "./recorder";
 import { AuditSpool } from "./spool";
 
 const dirs: string[] = [];
@@ -78,4 +81,30 @@ describe("memory-mapped spool segments (apps/agent/native)", () => {
       await spool.close();
     })();
   }, 60_000);
+
+  // A real full disk: a 6 MiB tmpfs with 4 MiB of it taken, less than one segment left. Mounting needs root (CAP_SYS_ADMIN), as in CI
+  // here; elsewhere this is skipped.
+  const canMount = process.platform === "linux" && process.getuid?.() === 0;
+  it.skipIf(addon === null || !canMount)("on a full disk drop and count events (a segment fails as it opens, never as a SIGBUS), and record again once there is room", async () => {
+    const dir = tempDir();
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", dir]);
+    try {
+      writeFileSync(join(dir, "filler"), Buffer.alloc(4 << 20, 1));
+      const spool = AuditSpool.open({ dir: join(dir, "audit"), maxBytes: 1 << 30, sealAfterMs: 0, mapped: addon });
+      const recorder = new AuditRecorder({ spool, log: pino({ level: "silent" }), maxBufferedEvents: 1000 });
+      const middle = eventMiddle('"virtualDatabase":"v","credential":"c","clientAddress":null,"applicationName":null', '"statement":"SELECT 1","fingerprint":"0","kind":"select","tables":[]', "allowed", null, "b");
+      for (let i = 0; i < 10; i++) recorder.record(new RecordedEvent(Date.now(), middle, 1, 1, null));
+      expect(recorder.counters).toEqual({ spooled: 0, dropped: 10 });
+      expect(recorder.lastDropReason).toMatch(/ENOSPC|No space left/);
+      expect(readdirSync(join(dir, "audit"))).toEqual([]); // the segment that could not be reserved is gone
+      rmSync(join(dir, "filler"));
+      recorder.record(new RecordedEvent(Date.now(), middle, 1, 1, null));
+      expect(recorder.counters).toEqual({ spooled: 1, dropped: 10 });
+      spool.sealIfDue();
+      expect(JSON.parse((await spool.read(spool.peek()!)).toString())).toMatchObject({ statement: "SELECT 1" });
+      await spool.close();
+    } finally {
+      execFileSync("umount", [dir]);
+    }
+  });
 });
