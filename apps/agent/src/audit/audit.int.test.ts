@@ -69,8 +69,11 @@ describe("SQL audit events", () => {
     await c.query({ text: "SELECT v FROM t WHERE id = $1", values: [2] });
     await c.query({ name: "by-id", text: "SELECT v FROM t WHERE id = $1", values: [1] });
     await expect(c.query("SELECT * FROM no_such_table")).rejects.toMatchObject({ code: "42P01" });
-    await expect(c.query("DROP TABLE t")).rejects.toMatchObject({ code: "42501" });
+    // Not last: pg rejects at the ErrorResponse, before the ReadyForQuery behind it, so an end() right after
+    // could reach the agent first, and "SELECT 2" would then be recorded as in flight when the client left.
+    // The next query is sent only after that ReadyForQuery, which tells the agent "SELECT 2" never ran.
     await expect(c.query("SELECT 1/0; SELECT 2")).rejects.toMatchObject({ code: "22012" });
+    await expect(c.query("DROP TABLE t")).rejects.toMatchObject({ code: "42501" });
     await c.end();
     await waitFor(() => events((e) => e.virtualDatabase === "all_db").length >= 9, 5_000, "9 events");
     const got = events((e) => e.virtualDatabase === "all_db").map((e) => ({
@@ -89,8 +92,8 @@ describe("SQL audit events", () => {
       { statement: "SELECT v FROM t WHERE id = $1", kind: "select", decision: "allowed", rows: 1, sqlstate: null, rule: null },
       { statement: "SELECT v FROM t WHERE id = $1", kind: "select", decision: "allowed", rows: 1, sqlstate: null, rule: null },
       { statement: "SELECT * FROM no_such_table", kind: "select", decision: "allowed", rows: null, sqlstate: "42P01", rule: null },
-      { statement: "DROP TABLE t", kind: "ddl", decision: "denied", rows: null, sqlstate: "42501", rule: "no-drop" },
       { statement: "SELECT $1/$2", kind: "select", decision: "allowed", rows: null, sqlstate: "22012", rule: null },
+      { statement: "DROP TABLE t", kind: "ddl", decision: "denied", rows: null, sqlstate: "42501", rule: "no-drop" },
     ]);
     const all = events((e) => e.virtualDatabase === "all_db");
     for (const e of all) {
