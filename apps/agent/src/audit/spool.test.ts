@@ -72,12 +72,14 @@ describe.each(modes)("AuditSpool, %s", (_, mapped) => {
     writeFileSync(join(dir, "0000000000000001.ndjson"), Buffer.concat([line(1), line(2), Buffer.from('{"n":'), Buffer.alloc(4096)]));
     writeFileSync(join(dir, "0000000000000002.ndjson"), Buffer.concat([line(3), Buffer.alloc(100)]));
     writeFileSync(join(dir, "0000000000000003.ndjson"), Buffer.alloc(8192)); // opened, never written
+    writeFileSync(join(dir, "0000000000000004.ndjson"), ""); // killed before it was reserved
     const spool = AuditSpool.open({ dir, maxBytes: 1 << 20, sealAfterMs: 0, mapped });
     expect(spool.pendingSegments).toBe(2);
     expect(spool.bytes).toBe(line(1).length + line(2).length + line(3).length);
     expect((await spool.read(spool.peek()!)).toString()).toBe('{"n":1}\n{"n":2}\n');
     await spool.remove(spool.peek()!);
     expect((await spool.read(spool.peek()!)).toString()).toBe('{"n":3}\n');
+    expect(readdirSync(dir).filter((f) => f === "0000000000000003.ndjson" || f === "0000000000000004.ndjson")).toEqual([]);
     await spool.close();
   });
 });

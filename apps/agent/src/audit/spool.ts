@@ -318,13 +318,17 @@ export class AuditSpool {
 /**
  * Cuts a segment left by an earlier run back to its last whole line, and returns its size. A mapped segment the
  * agent did not seal ends in the zeros reserved for it; a kill -9 during an append can leave half a line (its
- * statement's result was never sent). JSON lines never hold a raw NUL or newline inside.
+ * statement's result was never sent). JSON lines never hold a raw NUL or newline inside. A segment with no whole
+ * line is deleted.
  */
 function trimToWholeLines(path: string): number {
   const fd = openSync(path, "r");
   try {
     const size = fstatSync(fd).size;
-    if (size === 0) return 0;
+    if (size === 0) {
+      unlinkSync(path);
+      return 0;
+    }
     const last = Buffer.alloc(1);
     readSync(fd, last, 0, 1, size - 1);
     if (last[0] === 0x0a) return size; // the usual case: read no more than that byte
@@ -332,6 +336,7 @@ function trimToWholeLines(path: string): number {
     closeSync(fd);
   }
   const end = readFileSync(path).lastIndexOf(0x0a) + 1;
-  truncateSync(path, end);
+  if (end === 0) unlinkSync(path); // nothing whole in it: nothing to send
+  else truncateSync(path, end);
   return end;
 }
