@@ -14,9 +14,9 @@ import type { AuditSpool } from "./spool";
 // into the mapped segment, where it survives a kill -9 as soon as it is copied. Nothing is batched, scheduled or
 // held.
 //
-// `batchMs` > 0 (write(2) only) trades that guarantee for throughput (DBMESH_AGENT_AUDIT_BATCH_MS): results are not held, and the
-// batch is written every `batchMs`, so one write(2) carries many events instead of the one or two of a turn —
-// and a kill -9 may lose the events of the last `batchMs`.
+// `batchMs` > 0 (write(2) only) trades that guarantee for throughput (DBMESH_AGENT_AUDIT_BATCH_MS): results are
+// not held, and the batch is written every `batchMs`, so one write(2) carries many events instead of the one or
+// two of a turn — and a kill -9 may lose the events of the last `batchMs`.
 
 export interface RecorderCounters {
   spooled: number;

@@ -16,7 +16,8 @@ import type { AuditRecorder } from "./recorder";
 // answering a Parse of one cycle is never pinned on a statement of the next.
 //
 // Cheap on purpose: texts are normalized and fingerprinted once per analysis (the analyzer shares one analysis
-// between texts that differ only in literal values), events are plain objects pushed onto the recorder's batch.
+// between texts that differ only in literal values), and an event is recorded by its parts (recordParts): the
+// session's shared fragment for the statement's shape, its time, duration, rows and SQLSTATE.
 
 interface Pending {
   /** The statement text; for a statement of a multi-statement Query, just its piece. */
