@@ -32,9 +32,9 @@ export const MAX_STATEMENT_CHARS = 100_000;
 /**
  * An event as the hot path records it. What repeats — who (per session) and what (per statement shape), the
  * decision, rule and backend — is one UTF-8 fragment (eventMiddle), encoded once and shared by a session's events
- * of one shape, so that recording allocates one small object and writing a spool line copies bytes instead of
- * concatenating and re-encoding ~450 characters per event. The id and the ISO time are filled in when the batch
- * is written.
+ * of one shape, so that writing a spool line copies bytes instead of concatenating and re-encoding ~450
+ * characters per event (SpoolLineWriter, which also fills in the id and the ISO time). The write(2) spool batches
+ * these; a mapped one writes the parts at once and makes none (AuditRecorder.recordParts).
  */
 export class RecordedEvent {
   constructor(
@@ -47,20 +47,14 @@ export class RecordedEvent {
     readonly sqlstate: string | null,
   ) {}
 
-  /** What follows the middle: the duration, rows, SQLSTATE and the closing brace (no newline). */
-  tail(): string {
-    return `${this.durationUs ?? "null"},"rows":${this.rows ?? "null"},"sqlstate":${jsonOrNull(this.sqlstate)}}`;
-  }
-
-  /** One spool line (no newline), the AuditEvent of PROTOCOL.md. */
+  /**
+   * One spool line (no newline), the AuditEvent of PROTOCOL.md, built the plain way with strings: what the tests
+   * hold SpoolLineWriter's bytes to.
+   */
   toJsonLine(id: string, occurredAt: string): string {
-    return `${lineHead(id, occurredAt)}${this.middle.toString("utf8")}${this.tail()}`;
+    const tail = `${this.durationUs ?? "null"},"rows":${this.rows ?? "null"},"sqlstate":${jsonOrNull(this.sqlstate)}}`;
+    return `{"id":"${id}","occurredAt":"${occurredAt}"${this.middle.toString("utf8")}${tail}`;
   }
-}
-
-/** `{"id":"…","occurredAt":"…"`: ASCII (a UUID and an ISO time), so one byte per character. */
-export function lineHead(id: string, occurredAt: string): string {
-  return `{"id":"${id}","occurredAt":"${occurredAt}"`;
 }
 
 /**
