@@ -10,3 +10,4 @@ export { demoMesh } from "./fixtures/demo-mesh";
 export * from "./access-evaluate";
 export * from "./access-decide";
 export * from "./circuit-break";
+export * from "./audit-parts";

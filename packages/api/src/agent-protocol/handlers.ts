@@ -6,7 +6,7 @@ import type { Logger } from "../logger";
 import { AGENT_TOKEN_PREFIX } from "../services/agents";
 import { CompiledConfigCache } from "./compiled-config";
 import { Heartbeat } from "./heartbeat";
-import { SqlAuditBatch } from "./sql-audit-batch";
+import { parseSqlAuditBatch } from "./sql-audit-batch";
 import { RevisionWatcher } from "./revision-watcher";
 
 const DEFAULT_WAIT_S = 30;
@@ -156,11 +156,9 @@ export class AgentProtocol {
     } catch {
       return json({ error: "the body is not JSON" }, 400);
     }
-    const parsed = SqlAuditBatch.safeParse(body);
-    if (!parsed.success) {
-      return json({ error: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") }, 400);
-    }
-    const events = parsed.data.events;
+    const parsed = parseSqlAuditBatch(body);
+    if (!parsed.ok) return json({ error: parsed.error }, 400);
+    const events = parsed.events;
     const { count } = await this.deps.db.sqlAuditEvent.createMany({
       data: events.map((e) => ({
         eventId: e.id,

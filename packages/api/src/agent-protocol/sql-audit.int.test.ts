@@ -66,6 +66,39 @@ describe("POST /api/agent/v1/audit", () => {
     expect(await h.tdb.db.sqlAuditEvent.count()).toBe(before);
   });
 
+  it("resolves shared parts: an event naming a part is stored whole, once, like a whole event", async () => {
+    const whole = event({ statement: "SELECT * FROM public.items WHERE sku = $1", fingerprint: "fp-items-by-sku", applicationName: "shop" });
+    const { id: _id, occurredAt: _at, durationUs: _d, rows: _r, sqlstate: _s, ...shared } = whole;
+    const t = new Date().toISOString();
+    const compact = [1, 2, 3].map((n) => ({ id: `evt-part-${n}`, occurredAt: t, part: 7, durationUs: n * 10, rows: n, sqlstate: n === 3 ? "57014" : null }));
+    const body = { events: [{ part: 7, ...shared }, compact[0], compact[1], event({ id: "evt-part-whole" }), compact[2]] };
+    expect(await (await post(body)).json()).toEqual({ accepted: 4, duplicates: 0 });
+    expect(await (await post(body)).json()).toEqual({ accepted: 0, duplicates: 4 });
+    const rows = await h.tdb.db.sqlAuditEvent.findMany({ where: { eventId: { startsWith: "evt-part-" } }, orderBy: { eventId: "asc" } });
+    expect(rows.map((r) => [r.eventId, r.statement, r.applicationName, r.decision, r.backend, Number(r.durationUs), Number(r.rowCount), r.sqlstate])).toEqual([
+      ["evt-part-1", whole.statement, "shop", "allowed", "pg-main", 10, 1, null],
+      ["evt-part-2", whole.statement, "shop", "allowed", "pg-main", 20, 2, null],
+      ["evt-part-3", whole.statement, "shop", "allowed", "pg-main", 30, 3, "57014"],
+      ["evt-part-whole", "SELECT * FROM public.orders WHERE id = $1", "psql", "allowed", "pg-main", 420, 1, null],
+    ]);
+    expect(rows[0]!.tables).toEqual([{ schema: "public", name: "orders", operation: "select" }]);
+  });
+
+  it("refuses a batch whose event names a part not defined before it, or whose part is bad, naming the element", async () => {
+    const before = await h.tdb.db.sqlAuditEvent.count();
+    const { id: _id, occurredAt: _at, durationUs: _d, rows: _r, sqlstate: _s, ...shared } = event();
+    const t = new Date().toISOString();
+    const early = await post({ events: [event(), { id: "evt-early", occurredAt: t, part: 1, durationUs: 1, rows: 1, sqlstate: null }, { part: 1, ...shared }] });
+    expect(early.status).toBe(400);
+    expect(await early.text()).toMatch(/events\.1\.part: no part 1 is defined before this event/);
+    const badPart = await post({ events: [event(), { part: 2, ...shared, decision: "maybe" }, { id: "evt-bad-part", occurredAt: t, part: 2, durationUs: 1, rows: 1, sqlstate: null }] });
+    expect(badPart.status).toBe(400);
+    expect(await badPart.text()).toMatch(/events\.2\.decision/);
+    expect((await post({ events: [{ part: -1, ...shared }] })).status).toBe(400);
+    expect((await post({ events: ["not an event"] })).status).toBe(400);
+    expect(await h.tdb.db.sqlAuditEvent.count()).toBe(before);
+  });
+
   it("keeps an event whose day has no partition in the default partition", async () => {
     const long = new Date("2001-01-01T00:00:00Z");
     expect(await (await post({ events: [event({ occurredAt: long.toISOString(), id: "evt-2001" })] })).json()).toEqual({ accepted: 1, duplicates: 0 });
