@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { eventMiddle, RecordedEvent } from "../apps/agent/src/audit/audit-event";
+import { eventPart, RecordedEvent } from "../apps/agent/src/audit/audit-event";
 import { loadMappedFile } from "../apps/agent/src/audit/mapped-file";
 import { AuditRecorder } from "../apps/agent/src/audit/recorder";
 import { AuditSpool } from "../apps/agent/src/audit/spool";
@@ -17,7 +17,7 @@ const WHO = '"virtualDatabase":"dbmesh_bench","credential":"bench_app","clientAd
 const WHAT =
   '"statement":"SELECT abalance FROM pgbench_accounts WHERE aid = $1","fingerprint":"3f2a9c0d11e4b5a7","kind":"select","tables":[{"schema":null,"name":"pgbench_accounts","operation":"select"}]';
 
-const MIDDLE = eventMiddle(WHO, WHAT, "allowed", "bench-read", "pg-bench");
+const PART = eventPart(WHO, WHAT, "allowed", "bench-read", "pg-bench");
 
 const mapped = loadMappedFile().addon;
 if (mapped === null) console.error(`[audit-record] ${loadMappedFile().reason}: write(2) only`);
@@ -33,7 +33,7 @@ for (const mode of mapped === null ? ["write"] : ["mmap", "write"]) {
       let commitNs = 0n;
       for (let t = 0; t < turns + 50; t++) {
         const r0 = process.hrtime.bigint();
-        for (let i = 0; i < batch; i++) recorder.record(new RecordedEvent(Date.now(), MIDDLE, 412, 1, null));
+        for (let i = 0; i < batch; i++) recorder.record(new RecordedEvent(Date.now(), PART, 412, 1, null));
         const c0 = process.hrtime.bigint();
         recorder.commit();
         const c1 = process.hrtime.bigint();

@@ -30,39 +30,52 @@ export interface AuditEvent {
 export const MAX_STATEMENT_CHARS = 100_000;
 
 /**
- * An event as the hot path records it. What repeats — who (per session) and what (per statement shape), the
- * decision, rule and backend — is one UTF-8 fragment (eventMiddle), encoded once and shared by a session's events
- * of one shape, so that writing a spool line copies bytes instead of concatenating and re-encoding ~450
- * characters per event (SpoolLineWriter, which also fills in the id and the ISO time). The write(2) spool batches
- * these; a mapped one writes the parts at once and makes none (AuditRecorder.recordParts).
+ * What a statement shape's events share — who (per session) and what (per statement shape), the decision, rule
+ * and backend — as the members of one JSON object in UTF-8, encoded once. The spool carries it once per segment,
+ * as a shared part (`{"part":N,…}`, PROTOCOL.md "Shared parts"), and each event names it: SpoolLineWriter writes
+ * the part's line before the first event of a segment that needs it.
+ */
+export class EventPart {
+  /** The spool segment (AuditSpool.segmentSerial) whose lines define this part, and its number there. */
+  segment = -1;
+  number = 0;
+
+  constructor(
+    /** `"virtualDatabase":…,"backend":…`: the members, without braces. */
+    readonly json: Buffer,
+  ) {}
+}
+
+/**
+ * An event as the hot path records it: its part, and what is its own. The write(2) spool batches these; a mapped
+ * one writes the parts at once and makes none (AuditRecorder.recordParts).
  */
 export class RecordedEvent {
   constructor(
     /** Unix ms when the statement was sent (or refused). */
     readonly at: number,
-    /** eventMiddle(): everything between `"occurredAt":"…"` and the duration. */
-    readonly middle: Buffer,
+    readonly part: EventPart,
     readonly durationUs: number | null,
     readonly rows: number | null,
     readonly sqlstate: string | null,
   ) {}
 
   /**
-   * One spool line (no newline), the AuditEvent of PROTOCOL.md, built the plain way with strings: what the tests
-   * hold SpoolLineWriter's bytes to.
+   * The whole AuditEvent of PROTOCOL.md (no shared part) as one JSON line without its newline, built the plain way
+   * with strings: what the tests hold the spool's resolved lines to.
    */
   toJsonLine(id: string, occurredAt: string): string {
-    const tail = `${this.durationUs ?? "null"},"rows":${this.rows ?? "null"},"sqlstate":${jsonOrNull(this.sqlstate)}}`;
-    return `{"id":"${id}","occurredAt":"${occurredAt}"${this.middle.toString("utf8")}${tail}`;
+    const tail = `"durationUs":${this.durationUs ?? "null"},"rows":${this.rows ?? "null"},"sqlstate":${jsonOrNull(this.sqlstate)}}`;
+    return `{"id":"${id}","occurredAt":"${occurredAt}",${this.part.json.toString("utf8")},${tail}`;
   }
 }
 
 /**
- * `,"virtualDatabase":…,"applicationName":…,"statement":…,"tables":[…],"decision":…,"rule":…,"backend":…,"durationUs":`
- * in UTF-8: `whoJson` and `whatJson` are JSON object members (no braces).
+ * The shared part `"virtualDatabase":…,"applicationName":…,"statement":…,"tables":[…],"decision":…,"rule":…,"backend":…`:
+ * `whoJson` and `whatJson` are JSON object members (no braces).
  */
-export function eventMiddle(whoJson: string, whatJson: string, decision: "allowed" | "denied", rule: string | null, backend: string | null): Buffer {
-  return Buffer.from(`,${whoJson},${whatJson},"decision":"${decision}","rule":${jsonOrNull(rule)},"backend":${jsonOrNull(backend)},"durationUs":`, "utf8");
+export function eventPart(whoJson: string, whatJson: string, decision: "allowed" | "denied", rule: string | null, backend: string | null): EventPart {
+  return new EventPart(Buffer.from(`${whoJson},${whatJson},"decision":"${decision}","rule":${jsonOrNull(rule)},"backend":${jsonOrNull(backend)}`, "utf8"));
 }
 
 /** Names (rules, backends) and SQLSTATEs need no escaping; anything else goes through JSON.stringify. */

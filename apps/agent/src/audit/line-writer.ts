@@ -1,19 +1,28 @@
+import type { EventPart } from "./audit-event";
 import { EventIdGenerator } from "./event-id";
 
-// Writes one spool line — the AuditEvent JSON of PROTOCOL.md and a newline — as bytes, from the parts the hot path
-// has: the shared UTF-8 fragment of the session's statement shape (eventMiddle) and a few numbers. Nothing per
-// event goes through a string: the id is kept as bytes for the current millisecond with only its counter digits
-// patched in, the time as bytes for the current second with only its milliseconds written, and the duration,
-// rows and SQLSTATE digit by digit. Building
-// those strings and encoding them cost about as much as the rest of recording (perf of a governed agent:
-// string concatenation, number-to-string, flattening).
+// Writes an event's spool lines as bytes, from what the hot path has: the event's shared part (EventPart) and a
+// few numbers. The part's line goes first when the segment does not hold it yet; then the event's own line names
+// it (PROTOCOL.md, "Shared parts"):
 //
-//   {"id":"<prefix>7ccc<suffix>","occurredAt":"<ISO time>"<middle><durationUs>,"rows":<rows>,"sqlstate":<s>}\n
+//   {"part":<n>,<part's members>}\n                                    once per part and segment
+//   {"id":"<prefix>7ccc<suffix>","occurredAt":"<ISO time>","part":<n>,"durationUs":<d>,"rows":<r>,"sqlstate":<s>}\n
+//
+// An event's own line is ~130 bytes where a whole event took ~450: what every event costs in the spool's pages,
+// its fdatasync, the sender's read and the request was mostly the part, repeated.
+//
+// Nothing per event goes through a string: the id is kept as bytes for the current millisecond with only its
+// counter digits patched in, the time as bytes for the current second with only its milliseconds written, and
+// the numbers and SQLSTATE digit by digit. Building those strings and encoding them cost about as much as the
+// rest of recording (perf of a governed agent: string concatenation, number-to-string, flattening).
 
 const HEX_DIGITS = Buffer.from("0123456789abcdef", "latin1");
 const ID_START = '{"id":"'.length;
 /** Where the counter's three hex digits sit in the head: after the prefix (14 characters) and the version 7. */
 const COUNTER_AT = ID_START + 15;
+const PART_HEAD = Buffer.from('{"part":', "latin1");
+const PART = Buffer.from(',"part":', "latin1");
+const DURATION = Buffer.from(',"durationUs":', "latin1");
 const ROWS = Buffer.from(',"rows":', "latin1");
 const SQLSTATE = Buffer.from(',"sqlstate":', "latin1");
 const NULL = Buffer.from("null", "latin1");
@@ -34,13 +43,17 @@ export class SpoolLineWriter {
   private counter = 0;
   /** A SQLSTATE that needs escaping, JSON-encoded (rare: a server's own code that is not five ASCII characters). */
   private oddSqlstate: Buffer | null = null;
+  /** Parts numbered so far in segment `partsSegment`. */
+  private parts = 0;
+  private partsSegment = -1;
 
   /**
    * Takes the next event id (at `now`, Unix ms) for an event that occurred at `atMs`, and returns how many bytes
-   * its line takes at most; write() then writes it. Events complete out of the order they started in, so both
-   * parts of the head are kept apart: the id's for the generator's millisecond, the time's for its second.
+   * its lines take at most (its part's line included); write() then writes them. Events complete out of the order
+   * they started in, so both parts of the head are kept apart: the id's for the generator's millisecond, the
+   * time's for its second.
    */
-  prepare(now: number, atMs: number, middle: Buffer, sqlstate: string | null): number {
+  prepare(now: number, atMs: number, part: EventPart, sqlstate: string | null): number {
     const ids = this.ids;
     this.counter = ids.nextCounter(now);
     if (ids.suffixStamp !== this.idSuffixStamp) {
@@ -58,12 +71,15 @@ export class SpoolLineWriter {
       this.isoHead = Buffer.from(new Date(second * 1000).toISOString().slice(0, -4), "latin1");
     }
     this.oddSqlstate = sqlstate !== null && !PLAIN_SQLSTATE.test(sqlstate) ? Buffer.from(JSON.stringify(sqlstate), "utf8") : null;
-    const sqlstateBytes = this.oddSqlstate?.length ?? 7;
-    return this.idHead.length + this.isoHead.length + 5 + middle.length + MAX_NUMBER_BYTES + ROWS.length + MAX_NUMBER_BYTES + SQLSTATE.length + sqlstateBytes + 2;
+    return this.idHead.length + this.isoHead.length + 5 + maxOwnBytes(part, this.oddSqlstate?.length ?? 7);
   }
 
-  /** Writes the prepared line, for an event that occurred at `atMs` (as prepared), at out[at …]; returns where it ends. */
-  write(out: Buffer, at: number, atMs: number, middle: Buffer, durationUs: number | null, rows: number | null, sqlstate: string | null): number {
+  /**
+   * Writes the prepared event's lines at out[at …] for segment `segment` (AuditSpool.segmentSerial): its part's
+   * line first when that segment does not define it yet. Returns where they end.
+   */
+  write(out: Buffer, at: number, segment: number, atMs: number, part: EventPart, durationUs: number | null, rows: number | null, sqlstate: string | null): number {
+    if (part.segment !== segment) at = this.writePart(out, at, segment, part);
     const idHead = this.idHead;
     out.set(idHead, at);
     const c = this.counter;
@@ -78,8 +94,9 @@ export class SpoolLineWriter {
     out[end++] = 0x30 + (ms % 10);
     out[end++] = 0x5a; // Z
     out[end++] = 0x22;
-    out.set(middle, end);
-    end += middle.length;
+    end = copySmall(out, end, PART);
+    end = writeNumberOrNull(out, end, part.number);
+    end = copySmall(out, end, DURATION);
     end = writeNumberOrNull(out, end, durationUs);
     end = copySmall(out, end, ROWS);
     end = writeNumberOrNull(out, end, rows);
@@ -95,6 +112,41 @@ export class SpoolLineWriter {
     out[end++] = 0x0a;
     return end;
   }
+
+  /** `{"part":<n>,<members>}` and a newline, numbering the part in `segment`. */
+  private writePart(out: Buffer, at: number, segment: number, part: EventPart): number {
+    if (this.partsSegment !== segment) {
+      this.partsSegment = segment;
+      this.parts = 0;
+    }
+    part.segment = segment;
+    part.number = this.parts++;
+    let end = copySmall(out, at, PART_HEAD);
+    end = writeNumberOrNull(out, end, part.number);
+    out[end++] = 0x2c; // ,
+    out.set(part.json, end);
+    end += part.json.length;
+    out[end++] = 0x7d; // }
+    out[end++] = 0x0a;
+    return end;
+  }
+}
+
+/**
+ * The most bytes an event's lines take besides its id head and time (and the part's line, which is always
+ * counted): for a bound before the id is taken (AuditRecorder's write(2) batches).
+ */
+export function maxLineBytes(part: EventPart, sqlstate: string | null): number {
+  const sqlstateBytes = sqlstate === null || PLAIN_SQLSTATE.test(sqlstate) ? 7 : Buffer.byteLength(JSON.stringify(sqlstate));
+  return MAX_HEAD_BYTES + maxOwnBytes(part, sqlstateBytes);
+}
+
+/** `{"id":"<36 characters>","occurredAt":"<ISO time>"`: 7 + 36 + 16 + 25, or 28 for a year past 9999; rounded up. */
+const MAX_HEAD_BYTES = 96;
+
+function maxOwnBytes(part: EventPart, sqlstateBytes: number): number {
+  const partLine = PART_HEAD.length + MAX_NUMBER_BYTES + 1 + part.json.length + 2;
+  return partLine + PART.length + MAX_NUMBER_BYTES + DURATION.length + MAX_NUMBER_BYTES + ROWS.length + MAX_NUMBER_BYTES + SQLSTATE.length + sqlstateBytes + 2;
 }
 
 /** The 48-bit millisecond of an id as `xxxxxxxx-xxxx` at its start in head. */

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { RecordedEvent, eventMiddle } from "./audit-event";
+import { spoolEvents } from "../testing/spool-events";
+import { RecordedEvent, eventPart } from "./audit-event";
 import { loadMappedFile } from "./mapped-file";
 import { AuditRecorder } from "./recorder";
 import { AuditSpool } from "./spool";
@@ -92,16 +93,16 @@ describe("memory-mapped spool segments (apps/agent/native)", () => {
       writeFileSync(join(dir, "filler"), Buffer.alloc(4 << 20, 1));
       const spool = AuditSpool.open({ dir: join(dir, "audit"), maxBytes: 1 << 30, sealAfterMs: 0, mapped: addon });
       const recorder = new AuditRecorder({ spool, log: pino({ level: "silent" }), maxBufferedEvents: 1000 });
-      const middle = eventMiddle('"virtualDatabase":"v","credential":"c","clientAddress":null,"applicationName":null', '"statement":"SELECT 1","fingerprint":"0","kind":"select","tables":[]', "allowed", null, "b");
-      for (let i = 0; i < 10; i++) recorder.record(new RecordedEvent(Date.now(), middle, 1, 1, null));
+      const part = eventPart('"virtualDatabase":"v","credential":"c","clientAddress":null,"applicationName":null', '"statement":"SELECT 1","fingerprint":"0","kind":"select","tables":[]', "allowed", null, "b");
+      for (let i = 0; i < 10; i++) recorder.record(new RecordedEvent(Date.now(), part, 1, 1, null));
       expect(recorder.counters).toEqual({ spooled: 0, dropped: 10 });
       expect(recorder.lastDropReason).toMatch(/ENOSPC|No space left/);
       expect(readdirSync(join(dir, "audit"))).toEqual([]); // the segment that could not be reserved is gone
       rmSync(join(dir, "filler"));
-      recorder.record(new RecordedEvent(Date.now(), middle, 1, 1, null));
+      recorder.record(new RecordedEvent(Date.now(), part, 1, 1, null));
       expect(recorder.counters).toEqual({ spooled: 1, dropped: 10 });
       spool.sealIfDue();
-      expect(JSON.parse((await spool.read(spool.peek()!)).toString())).toMatchObject({ statement: "SELECT 1" });
+      expect(spoolEvents((await spool.read(spool.peek()!)).toString())).toMatchObject([{ statement: "SELECT 1" }]);
       await spool.close();
     } finally {
       execFileSync("umount", [dir]);

@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
-import { RecordedEvent } from "./audit-event";
-import { SpoolLineWriter } from "./line-writer";
+import { type EventPart, RecordedEvent } from "./audit-event";
+import { maxLineBytes, SpoolLineWriter } from "./line-writer";
 import type { AuditSpool } from "./spool";
 
 // The hot-path end of the audit pipeline. record() only pushes the event onto an in-memory batch (bounded: a
-// full batch drops and counts). Once per event-loop turn (setImmediate) commit() serializes the batch and
-// appends it to the spool with one write(2). A session holds back the bytes that carry a statement's result
+// full batch drops and counts). Once per event-loop turn (setImmediate) commit() serializes the batch (an event's
+// shared part once per segment, then its own line: SpoolLineWriter) and appends it to the spool with one write(2). A session holds back the bytes that carry a statement's result
 // until the batch holding that statement's event is written (holdUntilWritten): the client cannot see a
 // result whose audit event a kill -9 could still lose, and no query ever waits on a disk flush or the network.
 // Dropped events (batch or spool full, disk errors) never hold anyone back.
@@ -68,18 +68,18 @@ export class AuditRecorder {
 
   /** Queues an event; returns its sequence number (0 when dropped: nothing to wait for). */
   record(event: RecordedEvent): number {
-    if (this.mapped) return this.recordParts(event.at, event.middle, event.durationUs, event.rows, event.sqlstate);
+    if (this.mapped) return this.recordParts(event.at, event.part, event.durationUs, event.rows, event.sqlstate);
     return this.recordBatched(event);
   }
 
   /** record() of the event with these parts (see RecordedEvent), without making one when nothing needs it. */
-  recordParts(at: number, middle: Buffer, durationUs: number | null, rows: number | null, sqlstate: string | null): number {
+  recordParts(at: number, part: EventPart, durationUs: number | null, rows: number | null, sqlstate: string | null): number {
     if (this.mapped) {
       if (this.closed) this.drop(1, "the SQL audit trail is closing");
-      else this.recordMapped(at, middle, durationUs, rows, sqlstate);
+      else this.recordMapped(at, part, durationUs, rows, sqlstate);
       return 0;
     }
-    return this.recordBatched(new RecordedEvent(at, middle, durationUs, rows, sqlstate));
+    return this.recordBatched(new RecordedEvent(at, part, durationUs, rows, sqlstate));
   }
 
   private recordBatched(event: RecordedEvent): number {
@@ -101,9 +101,9 @@ export class AuditRecorder {
   }
 
   /** Encodes one event into the mapped segment. */
-  private recordMapped(at: number, middle: Buffer, durationUs: number | null, rows: number | null, sqlstate: string | null): void {
+  private recordMapped(at: number, part: EventPart, durationUs: number | null, rows: number | null, sqlstate: string | null): void {
     const spool = this.options.spool;
-    const bound = this.lines.prepare(at, at, middle, sqlstate);
+    const bound = this.lines.prepare(at, at, part, sqlstate);
     let start: number;
     try {
       start = spool.claim(bound);
@@ -115,7 +115,7 @@ export class AuditRecorder {
       this.drop(1, SPOOL_FULL);
       return;
     }
-    spool.commitClaimed(this.lines.write(spool.map, start, at, middle, durationUs, rows, sqlstate) - start);
+    spool.commitClaimed(this.lines.write(spool.map, start, spool.segmentSerial, at, part, durationUs, rows, sqlstate) - start);
     this.counters.spooled++;
     this.options.onCommitted?.(1, 0);
   }
@@ -142,6 +142,10 @@ export class AuditRecorder {
       let ok = false;
       let reason = SPOOL_FULL;
       try {
+        // The segment the batch goes to, first: its parts' lines are written for that one.
+        let bound = 0;
+        for (let i = 0; i < batch.length; i++) bound += maxLineBytes((batch[i] as RecordedEvent).part, (batch[i] as RecordedEvent).sqlstate);
+        const segment = this.options.spool.segmentFor(bound, batch.length);
         // Encoded into a buffer kept for the purpose: a Buffer.from per turn (a pool slice and a typed array
         // each time) was a measurable part of recording at one or two events per turn. A batch that outgrows it
         // gets a larger one of its own.
@@ -149,13 +153,13 @@ export class AuditRecorder {
         let at = 0;
         for (let i = 0; i < batch.length; i++) {
           const e = batch[i] as RecordedEvent;
-          const need = this.lines.prepare(now, e.at, e.middle, e.sqlstate);
+          const need = this.lines.prepare(now, e.at, e.part, e.sqlstate);
           if (at + need > out.length) {
             const larger = Buffer.allocUnsafe(Math.max(out.length * 2, at + need));
             out.copy(larger, 0, 0, at);
             out = larger;
           }
-          at = this.lines.write(out, at, e.at, e.middle, e.durationUs, e.rows, e.sqlstate);
+          at = this.lines.write(out, at, segment, e.at, e.part, e.durationUs, e.rows, e.sqlstate);
         }
         ok = this.options.spool.append(out, batch.length, at);
       } catch (err) {

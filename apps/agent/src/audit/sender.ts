@@ -17,7 +17,8 @@ const COMMA = 0x2c;
 
 /**
  * The request body for a segment, built on its bytes: a line is one JSON object with no raw newline (JSON
- * escapes them), so turning the newlines between lines into commas makes the array. Returns the event count.
+ * escapes them), so turning the newlines between lines into commas makes the array. Returns the event count: the
+ * lines that are not shared parts (`{"part":…`, PROTOCOL.md).
  */
 export function batchBody(segment: Buffer): { body: Buffer; events: number } {
   const buf = Buffer.allocUnsafe(OPEN.length + segment.length + CLOSE.length);
@@ -25,6 +26,9 @@ export function batchBody(segment: Buffer): { body: Buffer; events: number } {
   const { length, events } = batchBodyInPlace(buf, segment.length);
   return { body: buf.subarray(0, length), events };
 }
+
+/** `{"part"` starts a shared part's line; an event's line starts `{"id"`. */
+const isPartLine = (buf: Buffer, start: number): boolean => buf[start + 2] === 0x70 && buf[start + 1] === 0x22;
 
 /**
  * batchBody on a buffer holding the segment at buf[OPEN.length, OPEN.length + size), with CLOSE.length bytes of
@@ -34,10 +38,10 @@ function batchBodyInPlace(buf: Buffer, size: number): { length: number; events: 
   const start = OPEN.length;
   let end = start + size;
   while (end > start && buf[end - 1] === NEWLINE) end--;
-  let events = end > start ? 1 : 0;
+  let events = end > start && !isPartLine(buf, start) ? 1 : 0;
   for (let i = buf.indexOf(NEWLINE, start); i !== -1 && i < end; i = buf.indexOf(NEWLINE, i + 1)) {
     buf[i] = COMMA;
-    events++;
+    if (!isPartLine(buf, i + 1)) events++;
   }
   OPEN.copy(buf, 0);
   CLOSE.copy(buf, end);
@@ -176,8 +180,9 @@ export class AuditSender {
     });
     const again = valid.length === 0 ? null : await this.options.post(`{"events":[${valid.join(",")}]}`, this.aborter.signal);
     if (again !== null && !again.ok && again.status !== 400) return false;
-    if (again?.ok) this.options.onSent(valid.length);
-    const rejected = again?.ok ? lines.length - valid.length : lines.length;
+    const eventsIn = (ls: readonly string[]) => ls.filter((l) => !l.startsWith('{"part"')).length;
+    if (again?.ok) this.options.onSent(eventsIn(valid));
+    const rejected = again?.ok ? eventsIn(lines) - eventsIn(valid) : eventsIn(lines);
     if (rejected > 0) {
       this.options.log.error({ segment: name, rejected, reason: again?.ok ? "torn or invalid lines" : again?.message ?? result.message }, "the control plane refused SQL audit events: dropped");
       this.options.onRejected(rejected);

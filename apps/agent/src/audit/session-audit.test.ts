@@ -5,6 +5,7 @@ import { loadSqlAnalyzer, type SqlAnalyzer } from "@dbmesh/sql";
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Backend } from "../pg/protocol";
+import { spoolEvents } from "../testing/spool-events";
 import { DEFAULT_AUDIT_POLICY } from "./policy";
 import { AuditRecorder } from "./recorder";
 import { SessionAudit } from "./session-audit";
@@ -31,10 +32,7 @@ function setup() {
   const audit = new SessionAudit({ recorder, analyzer, policy: DEFAULT_AUDIT_POLICY, virtualDatabase: "v", credential: "c", clientAddress: "127.0.0.1:1", applicationName: null });
   const events = () => {
     recorder.commit();
-    return readdirSync(dir)
-      .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n"))
-      .filter((l) => l !== "")
-      .map((l) => JSON.parse(l) as { statement: string; rows: number | null; sqlstate: string | null; decision: string });
+    return readdirSync(dir).flatMap((f) => spoolEvents(readFileSync(join(dir, f), "utf8")) as { statement: string; rows: number | null; sqlstate: string | null; decision: string }[]);
   };
   return { audit, events };
 }

@@ -2,7 +2,7 @@ import type { SqlAnalyzer, StatementAnalysis } from "@dbmesh/sql";
 import type { StatementDecision } from "../governance/statement-decision";
 import { emptyArray } from "../empty-array";
 import { Backend } from "../pg/protocol";
-import { type AuditTable, eventMiddle, MAX_STATEMENT_CHARS } from "./audit-event";
+import { type AuditTable, type EventPart, eventPart, MAX_STATEMENT_CHARS } from "./audit-event";
 import { normalizeStatement, splitStatements, statementFingerprint } from "./normalize";
 import { type AuditPolicy, auditsAllowed } from "./policy";
 import type { AuditRecorder } from "./recorder";
@@ -17,7 +17,21 @@ import type { AuditRecorder } from "./recorder";
 //
 // Cheap on purpose: texts are normalized and fingerprinted once per analysis (the analyzer shares one analysis
 // between texts that differ only in literal values), and an event is recorded by its parts (recordParts): the
-// session's shared fragment for the statement's shape, its time, duration, rows and SQLSTATE.
+// session's shared part for the statement's shape (EventPart, written to the spool once per segment), its time,
+// duration, rows and SQLSTATE. A session keeps its last few parts: a transaction of several statements, run over
+// and over, keeps naming the same ones.
+
+/** Shared parts a session keeps: enough for a transaction of a few statement shapes run over and over. */
+const PARTS_KEPT = 8;
+
+interface KnownPart {
+  head: string;
+  tables: string;
+  decision: "allowed" | "denied";
+  rule: string | null;
+  backend: string | null;
+  part: EventPart;
+}
 
 interface Pending {
   /** The statement text; for a statement of a multi-statement Query, just its piece. */
@@ -84,15 +98,8 @@ export class SessionAudit {
 
   /** `"virtualDatabase":…,"credential":…,"clientAddress":…,"applicationName":…`, once per session. */
   private readonly whoJson: string;
-  /** The last event's fragment and what it was made of (see middleOf). */
-  private lastMiddle: {
-    head: string;
-    tables: string;
-    decision: "allowed" | "denied";
-    rule: string | null;
-    backend: string | null;
-    bytes: Buffer;
-  } | null = null;
+  /** The last events' shared parts and what they were made of, the latest first (see partOf). */
+  private readonly parts: KnownPart[] = [];
 
   constructor(private readonly ctx: SessionAuditContext) {
     const who = JSON.stringify({
@@ -288,20 +295,30 @@ export class SessionAudit {
     const analysis = e.analysis;
     const kind = analysis?.kind ?? (e.sql.startsWith("-- FunctionCall") ? "call" : "other");
     const n = normalizedOf(e.sql, analysis, kind);
-    // With literals kept, the text is this statement's own: its fragment cannot be shared.
+    // With literals kept, the text is this statement's own: its part is shared only by runs of the same text.
     const head = ctx.policy.keepLiterals ? whatFragment(e.sql.trim(), n.fingerprint, kind) : n.json;
-    const middle = this.middleOf(head, tablesJsonOf(e, n), decision, rule, e.backend);
-    const seq = ctx.recorder.recordParts(e.occurredAt, middle, durationUs, rows, sqlstate);
+    const part = this.partOf(head, tablesJsonOf(e, n), decision, rule, e.backend);
+    const seq = ctx.recorder.recordParts(e.occurredAt, part, durationUs, rows, sqlstate);
     if (seq !== 0) this.lastSeq = seq;
   }
 
-  /** The event's shared fragment: a session mostly repeats one statement shape, so the last one is kept. */
-  private middleOf(head: string, tables: string, decision: "allowed" | "denied", rule: string | null, backend: string | null): Buffer {
-    const m = this.lastMiddle;
-    if (m !== null && m.head === head && m.tables === tables && m.decision === decision && m.rule === rule && m.backend === backend) return m.bytes;
-    const bytes = eventMiddle(this.whoJson, `${head},"tables":${tables}`, decision, rule, backend);
-    this.lastMiddle = { head, tables, decision, rule, backend, bytes };
-    return bytes;
+  /** The event's shared part: one of the session's last few, or a new one (the oldest then goes). */
+  private partOf(head: string, tables: string, decision: "allowed" | "denied", rule: string | null, backend: string | null): EventPart {
+    const parts = this.parts;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i] as KnownPart;
+      if (p.head === head && p.tables === tables && p.decision === decision && p.rule === rule && p.backend === backend) {
+        if (i > 0) {
+          parts.splice(i, 1);
+          parts.unshift(p);
+        }
+        return p.part;
+      }
+    }
+    const part = eventPart(this.whoJson, `${head},"tables":${tables}`, decision, rule, backend);
+    if (parts.length === PARTS_KEPT) parts.pop();
+    parts.unshift({ head, tables, decision, rule, backend, part });
+    return part;
   }
 }
 

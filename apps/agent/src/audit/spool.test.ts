@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventMiddle, RecordedEvent } from "./audit-event";
+import { spoolEvents } from "../testing/spool-events";
+import { eventPart, RecordedEvent } from "./audit-event";
 import { loadMappedFile, type MappedFileAddon } from "./mapped-file";
 import { AuditRecorder } from "./recorder";
 import { type AuditPostResult, AuditSender } from "./sender";
@@ -20,8 +21,8 @@ afterEach(() => {
 });
 
 const line = (i: number) => Buffer.from(`{"n":${i}}\n`);
-const MIDDLE = eventMiddle('"virtualDatabase":"v","credential":"c","clientAddress":null,"applicationName":null', '"statement":"SELECT $1","fingerprint":"0000000000000000","kind":"select","tables":[]', "allowed", null, "b");
-const event = () => new RecordedEvent(Date.now(), MIDDLE, 1, 1, null);
+const PART = eventPart('"virtualDatabase":"v","credential":"c","clientAddress":null,"applicationName":null', '"statement":"SELECT $1","fingerprint":"0000000000000000","kind":"select","tables":[]', "allowed", null, "b");
+const event = () => new RecordedEvent(Date.now(), PART, 1, 1, null);
 
 // The addon is built wherever npm test runs (scripts/prepare.sh); mapped-file.test.ts fails if it is not.
 const mappedAddon = loadMappedFile().addon;
@@ -120,6 +121,14 @@ describe("batchBody", () => {
     expect(JSON.parse(body.toString())).toEqual({ events: [{ id: "a", s: "x\ny" }, { id: "b" }] });
     expect(batchBody(Buffer.alloc(0)).events).toBe(0);
   });
+
+  it("counts events, not the shared parts they name", async () => {
+    const { batchBody } = await import("./sender");
+    const { body, events } = batchBody(Buffer.from('{"part":0,"s":"x"}\n{"id":"a","part":0}\n{"part":1,"s":"y"}\n{"id":"b","part":1}\n{"id":"c","part":0}\n'));
+    expect(events).toBe(3);
+    expect((JSON.parse(body.toString()) as { events: unknown[] }).events).toHaveLength(5);
+    expect(batchBody(Buffer.from('{"part":0,"s":"x"}\n')).events).toBe(0);
+  });
 });
 
 describe("AuditSender", () => {
@@ -172,6 +181,38 @@ describe("AuditSender", () => {
   });
 });
 
+describe.each(modes)("AuditRecorder and shared parts, %s", (_, mapped) => {
+  it("defines a part once per segment, and again in the next segment, so that every segment resolves on its own", async () => {
+    const spool = AuditSpool.open({ dir: tempDir(), maxBytes: 1 << 30, sealAfterMs: 1e9, mapped });
+    const recorder = new AuditRecorder({ spool, log: pino({ level: "silent" }), maxBufferedEvents: 100_000 });
+    const other = eventPart('"virtualDatabase":"v","credential":"c","clientAddress":null,"applicationName":null', '"statement":"SELECT 2","fingerprint":"1","kind":"select","tables":[]', "denied", "r", null);
+    // Two segments' worth (5,000 events each) and some: each turn a batch (write(2)) or each event at once (mapped).
+    for (let i = 0; i < 12_000; i++) {
+      recorder.record(new RecordedEvent(Date.now(), i % 3 === 0 ? other : PART, i, 1, null));
+      if (i % 500 === 499) recorder.commit();
+    }
+    recorder.commit();
+    spool.sealIfDue(Number.POSITIVE_INFINITY);
+    const perSegment: { events: number; parts: number }[] = [];
+    const durations: unknown[] = [];
+    for (let name = spool.peek(); name !== null; name = spool.peek()) {
+      const text = (await spool.read(name)).toString();
+      const events = spoolEvents(text);
+      durations.push(...events.map((e) => e.durationUs));
+      perSegment.push({ events: events.length, parts: text.split("\n").filter((l) => l.startsWith('{"part"')).length });
+      expect(events.filter((e) => e.statement === "SELECT 2").every((e) => e.decision === "denied" && e.rule === "r")).toBe(true);
+      await spool.remove(name);
+    }
+    expect(perSegment).toEqual([
+      { events: 5000, parts: 2 },
+      { events: 5000, parts: 2 },
+      { events: 2000, parts: 2 },
+    ]);
+    expect(durations).toEqual(Array.from({ length: 12_000 }, (_, i) => i));
+    await spool.close();
+  });
+});
+
 describe.skipIf(mappedAddon === null)("memory-mapped segments", () => {
   it("reserve a whole segment on disk while open and shrink to their lines when sealed", async () => {
     const dir = tempDir();
@@ -215,7 +256,7 @@ describe.skipIf(mappedAddon === null)("memory-mapped segments", () => {
     expect(recorder.counters).toEqual({ spooled: 1, dropped: 0 });
     const text = readFileSync(join(dir, readdirSync(dir)[0]!)).toString().replace(/\0+$/, "");
     expect(text.endsWith("\n")).toBe(true);
-    expect(JSON.parse(text)).toMatchObject({ statement: "SELECT $1", decision: "allowed", backend: "b" });
+    expect(spoolEvents(text)).toMatchObject([{ statement: "SELECT $1", decision: "allowed", backend: "b" }]);
   });
 
   it("the recorder drops and counts once the spool is full, and records again when there is room", async () => {

@@ -46,8 +46,13 @@ export interface SpoolOptions {
   mapped?: MappedFileAddon | null;
 }
 
+/** Numbers every segment a process opens, across spools: an EventPart remembers the segment that defines it. */
+let segmentSerials = 0;
+
 interface OpenSegment {
   name: string;
+  /** Unique in this process (AuditSpool.segmentSerial). */
+  serial: number;
   fd: number;
   bytes: number;
   events: number;
@@ -121,7 +126,7 @@ export class AuditSpool {
     }
     if (this.totalBytes + length > this.options.maxBytes) return false;
     let seg = this.current;
-    if (seg !== null && (seg.broken || seg.events + events > SEGMENT_MAX_EVENTS || seg.bytes + length > SEGMENT_MAX_BYTES)) {
+    if (seg !== null && this.isFullFor(seg, length, events)) {
       this.seal();
       seg = null;
     }
@@ -155,7 +160,7 @@ export class AuditSpool {
   claim(length: number, events = 1): number {
     if (this.totalBytes + length > this.options.maxBytes) return -1;
     let seg = this.current;
-    if (seg !== null && (seg.events + events > SEGMENT_MAX_EVENTS || seg.bytes + length > (seg.map as Buffer).length)) {
+    if (seg !== null && this.isFullFor(seg, length, events)) {
       this.seal();
       seg = null;
     }
@@ -166,6 +171,30 @@ export class AuditSpool {
       seg.populatedTo = to;
     }
     return seg.bytes;
+  }
+
+  /**
+   * The segment the next append() or claim() of at most `length` bytes and `events` events goes to (sealing the
+   * open one when it cannot take them, opening one when none is): its serial, for the lines that define shared
+   * parts in it. Encoding a batch comes between the two calls.
+   */
+  segmentFor(length: number, events: number): number {
+    const seg = this.current;
+    if (seg !== null && !this.isFullFor(seg, length, events)) return seg.serial;
+    if (seg !== null) this.seal();
+    return this.openSegment(length).serial;
+  }
+
+  /** The open segment's serial (after claim(): the one to write into), or -1 when none is open. */
+  get segmentSerial(): number {
+    return this.current?.serial ?? -1;
+  }
+
+  /** The open segment cannot take `length` more bytes and `events` more events. An empty one takes anything. */
+  private isFullFor(seg: OpenSegment, length: number, events: number): boolean {
+    if (seg.broken) return true;
+    if (seg.bytes === 0) return seg.map !== null && length > seg.map.length;
+    return seg.events + events > SEGMENT_MAX_EVENTS || seg.bytes + length > (seg.map?.length ?? SEGMENT_MAX_BYTES);
   }
 
   /** The open segment's memory (valid after claim() until the next claim, seal or close). */
@@ -259,7 +288,7 @@ export class AuditSpool {
       }
       map = Buffer.from(mapping);
     }
-    const seg: OpenSegment = { name, fd, bytes: 0, events: 0, openedAt: Date.now(), broken: false, map, mapping, populatedTo: 0 };
+    const seg: OpenSegment = { name, serial: ++segmentSerials, fd, bytes: 0, events: 0, openedAt: Date.now(), broken: false, map, mapping, populatedTo: 0 };
     this.current = seg;
     this.sizes.set(name, 0);
     // The new directory entry, for a machine crash (the file's data is synced by syncSoon).

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { resolveAuditParts } from "@dbmesh/mesh";
 
 // The control plane's side of PROTOCOL.md, as small as it can be: long-polled GET /api/agent/v1/config with
-// ETag/If-None-Match and 304, POST /api/agent/v1/heartbeat, POST /api/agent/v1/audit (stored once per id, or
-// refused with 503 while `auditDown`), bearer-token check. For agent tests and the benchmark only; the real one
-// lives in apps/web (packages/api).
+// ETag/If-None-Match and 304, POST /api/agent/v1/heartbeat, POST /api/agent/v1/audit (shared parts resolved,
+// stored once per id, or refused with 503 while `auditDown`), bearer-token check. For agent tests and the
+// benchmark only; the real one lives in apps/web (packages/api).
 
 export class StubConsole {
   private server: Server | null = null;
@@ -107,14 +108,19 @@ export class StubConsole {
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: n, duplicates: 0 }));
         return;
       }
-      const body = JSON.parse(raw.toString("utf8")) as { events: Record<string, unknown>[] };
+      const body = JSON.parse(raw.toString("utf8")) as { events: unknown[] };
+      const resolved = resolveAuditParts(body.events);
+      if (!resolved.ok) {
+        res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: resolved.error }));
+        return;
+      }
       let accepted = 0;
-      for (const e of body.events) {
+      for (const e of resolved.events) {
         this.auditEventCount++;
         if (!this.auditEvents.has(e.id as string)) accepted++;
         this.auditEvents.set(e.id as string, e);
       }
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted, duplicates: body.events.length - accepted }));
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted, duplicates: resolved.events.length - accepted }));
       return;
     }
     res.writeHead(404).end();
