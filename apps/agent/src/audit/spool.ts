@@ -31,10 +31,12 @@ const SEGMENT_SUFFIX = ".ndjson";
 export const SYNC_INTERVAL_MS = 50;
 /**
  * Mapped segments are faulted in writable this far ahead of the write position, with one system call: page by
- * page, a governed agent at -c 8 took ~3,000 page faults a second more than with write(2) (perf stat). Zeros
- * ahead of the position may reach the disk with a group sync; they are cut off at seal or recovery.
+ * page, a governed agent at -c 8 took ~3,000 page faults a second more than with write(2) (perf stat). Not much
+ * further: each group sync writes the populated pages back, zeros and all, and makes them fault again when the
+ * writes reach them (at ~1 MB/s of events, 64 KiB ahead was more than a sync period's worth: every page faulted
+ * twice). Zeros ahead of the position that reach the disk are cut off at seal or recovery.
  */
-const POPULATE_BYTES = 64 * 1024;
+const POPULATE_BYTES = 16 * 1024;
 
 export interface SpoolOptions {
   dir: string;
