@@ -4,6 +4,7 @@ import type { AgentConfig } from "@dbmesh/mesh";
 import type { Logger } from "pino";
 import { Agent } from "./agent";
 import { AuditPipeline } from "./audit/audit-pipeline";
+import { AuditPostThread } from "./audit/post-thread";
 import { AgentApiClient } from "./config/api-client";
 import { HeartbeatSender } from "./config/heartbeat";
 import { loadConfigFile, loadLastKnownGood, saveLastKnownGood } from "./config/last-known-good";
@@ -28,14 +29,11 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
   useDirectWrites(env.DBMESH_AGENT_DIRECT_WRITES === "on");
   const stateDir = env.DBMESH_AGENT_STATE_DIR;
   const apiUrl = env.DBMESH_API_URL;
-  const api =
-    apiUrl === undefined
-      ? null
-      : new AgentApiClient({
-          baseUrl: apiUrl,
-          token: env.DBMESH_AGENT_TOKEN ?? "",
-          userAgent: `dbmesh-agent/${AGENT_VERSION} (${env.DBMESH_AGENT_NAME})`,
-        });
+  const apiOptions =
+    apiUrl === undefined ? null : { baseUrl: apiUrl, token: env.DBMESH_AGENT_TOKEN ?? "", userAgent: `dbmesh-agent/${AGENT_VERSION} (${env.DBMESH_AGENT_NAME})` };
+  const api = apiOptions === null ? null : new AgentApiClient(apiOptions);
+  // Audit batches go from a thread of their own (see audit/post-thread.ts).
+  const auditPoster = apiOptions === null ? null : new AuditPostThread(apiOptions, log);
   // SQL audit events go to the console; without one there is nowhere to ship them, so nothing is recorded.
   const audit =
     api === null
@@ -46,7 +44,7 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
           maxBufferedEvents: env.DBMESH_AGENT_AUDIT_BUFFER_EVENTS,
           batchMs: env.DBMESH_AGENT_AUDIT_BATCH_MS,
           spoolMode: env.DBMESH_AGENT_AUDIT_SPOOL,
-          post: (body, signal) => api.postAudit(body, signal),
+          post: (body, signal) => (auditPoster as AuditPostThread).post(body, signal),
           log,
         });
   if (audit === null) log.info("SQL audit is off: it needs a console (DBMESH_API_URL) to send events to");
@@ -137,6 +135,7 @@ export async function startAgentService(env: AgentEnv, log: Logger): Promise<Age
       heartbeat?.stop();
       await poller?.stop();
       await agent.stop();
+      await auditPoster?.close();
       api?.close();
     },
   };

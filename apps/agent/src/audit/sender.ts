@@ -145,7 +145,8 @@ export class AuditSender {
   /** True when the segment is acknowledged (and deleted) or set aside; false to retry later. */
   private async sendSegment(name: string): Promise<boolean> {
     const { spool } = this.options;
-    this.scratch ??= Buffer.allocUnsafeSlow(OPEN.length + SEGMENT_MAX_BYTES + CLOSE.length);
+    // Shared memory: the post thread (post-thread.ts) reads the body where it lies instead of a copy.
+    this.scratch ??= Buffer.from(new SharedArrayBuffer(OPEN.length + SEGMENT_MAX_BYTES + CLOSE.length));
     let built: { body: Buffer; events: number };
     // Read after room for OPEN, leaving room for CLOSE.
     const size = await spool.readInto(name, this.scratch.subarray(0, this.scratch.length - CLOSE.length), OPEN.length);
