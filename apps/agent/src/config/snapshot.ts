@@ -6,6 +6,7 @@ import { type BackendTarget, toBackendTarget } from "../pool/backend-target";
 import type { Pool, PoolSettings } from "../pool/pool";
 import type { Semaphore } from "../proxy/semaphore";
 import { type Balancer, createBalancer } from "../route/balancer";
+import { MemoizedRule } from "../route/statement-rules";
 
 // Everything a session needs from one AgentConfig, resolved once: backends split by role with their pools and
 // health, balancers, rules, credentials with parsed verifiers. A snapshot never changes after it is built;
@@ -27,6 +28,8 @@ export interface BackendRuntime {
 
 export interface ConcurrencyRuntime {
   readonly rule: ConcurrencyControl;
+  /** Whether a statement falls under the rule (its last answer kept). */
+  readonly matcher: MemoizedRule;
   readonly semaphore: Semaphore;
 }
 
@@ -141,7 +144,7 @@ export function buildSnapshot(config: AgentConfig, resources: SnapshotResources)
       primaryBalancer: createBalancer(strategy.loadBalance),
       replicaBalancer: createBalancer(strategy.loadBalance),
       circuitBreaks: new CircuitBreakMatcher(strategy.circuitBreaks, [...new Set(backends.map((b) => b.target.user))], vdb.searchPath),
-      concurrency: strategy.concurrencyControls.map((rule) => ({ rule, semaphore: resources.semaphore(vdb.name, rule) })),
+      concurrency: strategy.concurrencyControls.map((rule) => ({ rule, matcher: new MemoizedRule(rule), semaphore: resources.semaphore(vdb.name, rule) })),
     });
   }
 

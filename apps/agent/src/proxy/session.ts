@@ -35,7 +35,6 @@ import { TrackedRequest } from "../pool/response-tracker";
 import type { ServerConnection, ServerOwner } from "../pool/server-connection";
 import { releaseClean } from "../pool/server-reset";
 import { chooseTarget } from "../route/read-write-split";
-import { matchesRule } from "../route/statement-rules";
 import type { AgentRuntime, LiveSession } from "../runtime";
 import type { CancelRegistry, Cancellable } from "./cancel-registry";
 import type { Semaphore, SlotWaiter } from "./semaphore";
@@ -705,7 +704,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const controls = this.vdb.concurrency;
     if (controls.length === 0 || this.currentSlot !== null) return OK;
     for (const control of controls) {
-      if (!matchesRule(control.rule, analysis)) continue;
+      if (!control.matcher.matches(analysis)) continue;
       const semaphore = control.semaphore;
       if (semaphore.tryAcquire()) {
         this.currentSlot = semaphore;

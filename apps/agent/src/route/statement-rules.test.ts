@@ -1,7 +1,7 @@
 import type { StatementKind } from "@dbmesh/mesh";
 import { loadSqlAnalyzer, type SqlAnalyzer, type StatementAnalysis } from "@dbmesh/sql";
 import { beforeAll, describe, expect, it } from "vitest";
-import { matchesRule, ruleRegexes } from "./statement-rules";
+import { MemoizedRule, matchesRule, ruleRegexes } from "./statement-rules";
 
 let analyzer: SqlAnalyzer;
 beforeAll(async () => {
@@ -48,5 +48,23 @@ describe("matchesRule", () => {
   it("gives the same answer on repeated calls (no global-flag lastIndex state)", () => {
     const rule = { regex: ["select"], statementKinds: [] };
     for (let i = 0; i < 5; i++) expect(matchesRule(rule, analyzer.analyze("SELECT 1"))).toBe(true);
+  });
+});
+
+describe("MemoizedRule", () => {
+  it("answers as matchesRule for every case, asked again and in turns, with texts of one shape sharing the answer", () => {
+    const rules = cases.map(({ regex = [], kinds = [] }) => new MemoizedRule({ regex, statementKinds: kinds }));
+    for (let turn = 0; turn < 3; turn++) {
+      cases.forEach(({ sql, want }, i) => {
+        expect(rules[i]!.matches(analyzer.analyze(sql))).toBe(want);
+        // Another rule's analysis in between: the memo holds one analysis and must not answer for another.
+        const other = analyzer.analyze(cases[(i + 1) % cases.length]!.sql);
+        expect(rules[i]!.matches(other)).toBe(matchesRule(rules[i]!.rule, other));
+      });
+    }
+    const pgbench = new MemoizedRule({ regex: ["pgbench_accounts"], statementKinds: [] });
+    expect(pgbench.matches(analyzer.analyze("SELECT abalance FROM pgbench_accounts WHERE aid = 1"))).toBe(true);
+    expect(pgbench.matches(analyzer.analyze("SELECT abalance FROM pgbench_accounts WHERE aid = 2"))).toBe(true);
+    expect(pgbench.matches(analyzer.analyze("SELECT 1"))).toBe(false);
   });
 });

@@ -48,3 +48,26 @@ export function matchesAnyRegex(rule: { regex: readonly string[] }, analysis: { 
 export function matchesRule(rule: StatementRule, analysis: StatementAnalysis): boolean {
   return rule.statementKinds.includes(analysis.kind) || matchesAnyRegex(rule, analysis);
 }
+
+/**
+ * matchesRule with its last answer kept. An analysis stands for every text of one statement shape (the analyzer
+ * shares it between texts that differ only in literal values, and the normalized texts regexes match are the
+ * same for all of them), and sessions mostly repeat shapes: the regexes need not run again for the analysis they
+ * just ran on. One per rule of a config (immutable), shared by every session. A regex test per statement was
+ * ~0.8 µs per pgbench transaction of the governed bench agent's concurrency control (perf: the test, the rule's
+ * WeakMap lookup, the loop).
+ */
+export class MemoizedRule {
+  private lastAnalysis: StatementAnalysis | null = null;
+  private lastMatch = false;
+
+  constructor(readonly rule: StatementRule) {}
+
+  matches(analysis: StatementAnalysis): boolean {
+    if (analysis === this.lastAnalysis) return this.lastMatch;
+    const match = matchesRule(this.rule, analysis);
+    this.lastAnalysis = analysis;
+    this.lastMatch = match;
+    return match;
+  }
+}
