@@ -8,10 +8,11 @@ import { type AuditPostResult, AuditSender } from "./sender";
 import { SessionAudit } from "./session-audit";
 import { AuditSpool } from "./spool";
 
-// The agent's SQL audit trail, end to end: sessions record events (SessionAudit) into an in-memory batch
-// (AuditRecorder), written once per event-loop turn to an on-disk spool (AuditSpool) under the state directory,
-// shipped by AuditSender to POST /api/agent/v1/audit and deleted once acknowledged. See apps/agent/README.md
-// ("SQL audit") for the guarantees.
+// The agent's SQL audit trail, end to end: sessions record events (SessionAudit) through AuditRecorder into an
+// on-disk spool (AuditSpool) under the state directory — straight into a mapped segment, or batched per event-loop
+// turn with write(2) — shipped by AuditSender to POST /api/agent/v1/audit (`post`: the service posts from a
+// worker thread, post-thread.ts) and deleted once acknowledged. See apps/agent/README.md ("SQL audit") for the
+// guarantees.
 
 export interface AuditPipelineOptions {
   /** The agent's state directory; the spool lives in `<stateDir>/audit`. */

@@ -133,8 +133,8 @@ export class SpoolLineWriter {
 }
 
 /**
- * The most bytes an event's lines take besides its id head and time (and the part's line, which is always
- * counted): for a bound before the id is taken (AuditRecorder's write(2) batches).
+ * The most bytes an event's lines take, its part's line always counted: a bound before the id is taken
+ * (AuditRecorder's write(2) batches, sized before they are encoded).
  */
 export function maxLineBytes(part: EventPart, sqlstate: string | null): number {
   const sqlstateBytes = sqlstate === null || PLAIN_SQLSTATE.test(sqlstate) ? 7 : Buffer.byteLength(JSON.stringify(sqlstate));

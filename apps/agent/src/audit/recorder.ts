@@ -169,6 +169,8 @@ export class AuditRecorder {
         this.counters.spooled += batch.length;
         this.options.onCommitted?.(batch.length, 0);
       } else {
+        // The parts this batch would have defined are not in the segment: have the next event define them again.
+        for (let i = 0; i < batch.length; i++) (batch[i] as RecordedEvent).part.segment = -1;
         this.drop(batch.length, reason);
       }
     }

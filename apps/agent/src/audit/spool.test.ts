@@ -213,6 +213,34 @@ describe.each(modes)("AuditRecorder and shared parts, %s", (_, mapped) => {
   });
 });
 
+describe.each(modes)("AuditRecorder and a full spool, %s", (_, mapped) => {
+  it("defines again a part whose definition was dropped with its events, so that the open segment still resolves", async () => {
+    const spool = AuditSpool.open({ dir: tempDir(), maxBytes: 8 * 1024, sealAfterMs: 1e9, mapped });
+    const recorder = new AuditRecorder({ spool, log: pino({ level: "silent" }), maxBufferedEvents: 100_000 });
+    const record = (part = PART) => {
+      recorder.record(new RecordedEvent(Date.now(), part, 1, 1, null));
+      recorder.commit();
+    };
+    // A first segment, sealed, that the console has not acknowledged yet.
+    while (spool.bytes < 4 * 1024) record();
+    spool.sealIfDue(Number.POSITIVE_INFINITY);
+    const sealed = spool.peek()!;
+    // The open one fills up; a new part comes exactly when nothing fits any more.
+    while (recorder.counters.dropped === 0) record();
+    const late = eventPart('"virtualDatabase":"v","credential":"c","clientAddress":null,"applicationName":null', '"statement":"SELECT 3","fingerprint":"3","kind":"select","tables":[]', "allowed", null, "b");
+    record(late);
+    expect(recorder.counters.dropped).toBe(2);
+    // Acknowledged: room again, in the same open segment.
+    await spool.remove(sealed);
+    record(late);
+    record();
+    spool.sealIfDue(Number.POSITIVE_INFINITY);
+    const events = spoolEvents((await spool.read(spool.peek()!)).toString());
+    expect(events.slice(-2).map((e) => e.statement)).toEqual(["SELECT 3", "SELECT $1"]);
+    await spool.close();
+  });
+});
+
 describe.skipIf(mappedAddon === null)("memory-mapped segments", () => {
   it("reserve a whole segment on disk while open and shrink to their lines when sealed", async () => {
     const dir = tempDir();
