@@ -41,6 +41,20 @@ describe("GET /api/agent/v1/config", () => {
     expect((await protocol.config(req("/api/agent/v1/config", { token: other.token }))).status).toBe(401);
   });
 
+  it("verifies the tokens of many agents polling at once together, each getting its own answer", async () => {
+    const agents = await Promise.all(Array.from({ length: 40 }, (_, i) => dba.agent.create({ name: `agent-crowd-${i}` })));
+    const revoked = agents.slice(0, 5);
+    for (const a of revoked) await dba.agent.revoke({ id: a.id });
+    // All in one event-loop turn, with unknown tokens and one token asked for twice among them.
+    const tokens = [...agents.map((a) => a.token), "dbmag_unknown_1", "dbmag_unknown_2", agents[10]!.token];
+    const statuses = await Promise.all(tokens.map((t) => protocol.config(req("/api/agent/v1/config?wait=0", { token: t })).then((r) => r.status)));
+    expect(statuses).toEqual([...revoked.map(() => 401), ...agents.slice(5).map(() => 200), 401, 401, 200]);
+    // Fetches are recorded for the agent each token belongs to.
+    await protocol.flushFetches();
+    const fetched = await h.tdb.db.agentConfigFetch.groupBy({ by: ["agentId"], where: { agentId: { in: agents.map((a) => a.id) } }, _count: true });
+    expect(new Map(fetched.map((f) => [f.agentId, f._count]))).toEqual(new Map(agents.slice(5).map((a, i) => [a.id, i === 5 ? 2 : 1])));
+  });
+
   it("answers a new agent at once with the compiled config, passwords and credentials included", async () => {
     const cred = await dba.credential.create({ name: "app_user", virtualDatabases: ["app"] });
     expect(cred.password).toMatch(/^[\w-]{20,}$/);

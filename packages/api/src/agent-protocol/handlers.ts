@@ -17,6 +17,10 @@ const AUTH_CACHE_MS = 5_000;
 const FETCH_FLUSH_MS = 1_000;
 
 type AgentRow = { id: string; name: string };
+type TokenRow = AgentRow & { revokedAt: Date | null };
+type TokenWaiter = { resolve: (row: TokenRow | null) => void; reject: (err: unknown) => void };
+/** Token hashes looked up in one query at most (each is a bound parameter). */
+const TOKEN_LOOKUP_CHUNK = 2_000;
 type FetchRow = { agentId: string; status: number; revision: bigint; knownRevision: bigint | null; waitedMs: number; at: Date };
 
 function json(body: unknown, status: number, headers: Record<string, string> = {}) {
@@ -39,6 +43,12 @@ export class AgentProtocol {
   // two database round trips and the pool becomes the bottleneck of propagation.
   private readonly authCache = new Map<string, { agent: AgentRow; until: number }>();
   private pendingFetches: FetchRow[] = [];
+  /**
+   * Token hashes waiting for the database, looked up together once per event-loop turn: after a mesh change
+   * every agent re-polls at once, their cached verifications expire together, and a query per agent (through
+   * Prisma) took bench:config's p99 propagation from ~1.0 s to ~1.5 s on a slow box.
+   */
+  private tokenLookups: Map<string, TokenWaiter[]> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: { db: Db; env: ApiEnv; log: Logger }) {
@@ -67,7 +77,7 @@ export class AgentProtocol {
     const tokenHash = sha256Hex(token);
     const cached = this.authCache.get(tokenHash);
     if (!opts.fresh && cached && cached.until > Date.now()) return cached.agent;
-    const row = await this.deps.db.agent.findUnique({ where: { tokenHash }, select: { id: true, name: true, revokedAt: true } });
+    const row = await this.lookUpToken(tokenHash);
     if (!row || row.revokedAt) {
       this.authCache.delete(tokenHash);
       return null;
@@ -76,6 +86,35 @@ export class AgentProtocol {
     if (this.authCache.size > 100_000) this.authCache.clear();
     this.authCache.set(tokenHash, { agent, until: Date.now() + AUTH_CACHE_MS });
     return agent;
+  }
+
+  /** The agent a token hash belongs to, looked up with every other hash asked for in this event-loop turn. */
+  private lookUpToken(tokenHash: string): Promise<TokenRow | null> {
+    let batch = this.tokenLookups;
+    if (batch === null) {
+      const fresh = new Map<string, TokenWaiter[]>();
+      batch = fresh;
+      this.tokenLookups = fresh;
+      setImmediate(() => void this.lookUpTokens(fresh));
+    }
+    const waiters = batch.get(tokenHash) ?? [];
+    batch.set(tokenHash, waiters);
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  private async lookUpTokens(batch: Map<string, TokenWaiter[]>): Promise<void> {
+    if (this.tokenLookups === batch) this.tokenLookups = null;
+    const hashes = [...batch.keys()];
+    for (let i = 0; i < hashes.length; i += TOKEN_LOOKUP_CHUNK) {
+      const chunk = hashes.slice(i, i + TOKEN_LOOKUP_CHUNK);
+      try {
+        const rows = await this.deps.db.agent.findMany({ where: { tokenHash: { in: chunk } }, select: { id: true, name: true, revokedAt: true, tokenHash: true } });
+        const byHash = new Map(rows.map(({ tokenHash, ...row }) => [tokenHash, row]));
+        for (const hash of chunk) for (const w of batch.get(hash) ?? []) w.resolve(byHash.get(hash) ?? null);
+      } catch (err) {
+        for (const hash of chunk) for (const w of batch.get(hash) ?? []) w.reject(err);
+      }
+    }
   }
 
   async config(req: Request): Promise<Response> {
