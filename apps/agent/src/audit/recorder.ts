@@ -4,10 +4,11 @@ import { maxLineBytes, SpoolLineWriter } from "./line-writer";
 import type { AuditSpool } from "./spool";
 
 // The hot-path end of the audit pipeline. record() only pushes the event onto an in-memory batch (bounded: a
-// full batch drops and counts). Once per event-loop turn (setImmediate) commit() serializes the batch (an event's
-// shared part once per segment, then its own line: SpoolLineWriter) and appends it to the spool with one write(2). A session holds back the bytes that carry a statement's result
-// until the batch holding that statement's event is written (holdUntilWritten): the client cannot see a
-// result whose audit event a kill -9 could still lose, and no query ever waits on a disk flush or the network.
+// full batch drops and counts). Once per event-loop turn (setImmediate) commit() serializes the batch (an
+// event's shared part once per segment, then its own line: SpoolLineWriter) and appends it to the spool with one
+// write(2). A session holds back the bytes that carry a statement's result until the batch holding that
+// statement's event is written (holdUntilWritten): the client cannot see a result whose audit event a kill -9
+// could still lose, and no query ever waits on a disk flush or the network.
 // Dropped events (batch or spool full, disk errors) never hold anyone back.
 //
 // With memory-mapped spool segments (spool.isMapped) none of that is needed: record() encodes the event straight
