@@ -22,9 +22,10 @@ interface Pending {
 }
 
 /** The worker's module, run through tsx when the agent runs from its TypeScript sources (a worker does not inherit the loader). */
-function workerSource(): { source: string; eval: boolean } {
+function workerSource(): { source: string | URL; eval: boolean } {
   const url = new URL(`./post-thread-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
-  if (!url.pathname.endsWith(".ts")) return { source: url.pathname, eval: false };
+  // The URL itself, not its pathname: a path with spaces or other escaped characters stays right.
+  if (!url.pathname.endsWith(".ts")) return { source: url, eval: false };
   return { source: `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`, eval: true };
 }
 
