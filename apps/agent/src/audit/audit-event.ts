@@ -29,6 +29,8 @@ export interface AuditEvent {
 /** The control plane refuses longer statement texts. */
 export const MAX_STATEMENT_CHARS = 100_000;
 
+const NO_REF = Buffer.alloc(0);
+
 /**
  * What a statement shape's events share — who (per session) and what (per statement shape), the decision, rule
  * and backend — as the members of one JSON object in UTF-8, encoded once. The spool carries it once per segment,
@@ -39,6 +41,8 @@ export class EventPart {
   /** The spool segment (AuditSpool.segmentSerial) whose lines define this part, and its number there. */
   segment = -1;
   number = 0;
+  /** `Z","part":<number>,"durationUs":`, what an event's line has between its time and its duration (line-writer.ts). */
+  ref: Buffer = NO_REF;
 
   constructor(
     /** `"virtualDatabase":…,"backend":…`: the members, without braces. */

@@ -118,4 +118,46 @@ describe("SessionAudit", () => {
     expect(last.statement.length).toBeGreaterThan(256 * 1024 / 3);
     expect(last.statement.startsWith('SELECT "é0", "é1"')).toBe(true);
   });
+
+  it("gives each event its own shape's part as decisions, backends and tables change between runs of one shape", () => {
+    const { audit, events } = setup();
+    const decision = (schema: string, rule: string | null) => ({
+      kind: "select" as const,
+      tables: [{ schema, name: "t", operation: "select" as const }],
+      allowed: true,
+      rule,
+      reason: "",
+      sqlstate: null,
+    });
+    const inPublic = decision("public", "r1");
+    // Only their tables' schemas tell these two apart.
+    const inApp = decision("app", "r1");
+    const otherRule = decision("public", "r2");
+    const run = (id: number, backend: string, d: ReturnType<typeof decision> | null) => {
+      const sql = `SELECT * FROM t WHERE id = ${id}`;
+      audit.sentQuery(sql, analyzer.analyze(sql), backend, d);
+      audit.sentSync();
+      answer(audit, tag("SELECT 1"));
+      audit.onReady();
+    };
+    // One analysis (the literals differ) under each combination, then each again: a kept part found by identity
+    // must be the one made for the same decision object and backend.
+    const runs: [number, string, ReturnType<typeof decision> | null][] = [
+      [1, "b1", inPublic],
+      [2, "b1", inApp],
+      [3, "b2", inApp],
+      [4, "b2", null],
+      [5, "b1", inPublic],
+      [6, "b2", inApp],
+      [7, "b2", null],
+      [8, "b1", inApp],
+      [9, "b1", otherRule],
+      [10, "b1", inPublic],
+    ];
+    for (const [id, backend, d] of runs) run(id, backend, d);
+    const got = events() as unknown as { statement: string; backend: string; rule: string | null; tables: { schema: string | null }[] }[];
+    expect(got.map((e) => [e.statement, e.backend, e.rule, e.tables.map((t) => t.schema)])).toEqual(
+      runs.map(([, backend, d]) => ["SELECT * FROM t WHERE id = $1", backend, d?.rule ?? null, [d === null ? null : d.tables[0]!.schema]]),
+    );
+  });
 });

@@ -25,6 +25,9 @@ import type { AuditRecorder } from "./recorder";
 const PARTS_KEPT = 8;
 
 interface KnownPart {
+  /** What the part was last found for, by identity: the next event of the same shape and decision skips the lookups. */
+  analysis: StatementAnalysis | null;
+  decisionRef: StatementDecision | null;
   head: string;
   tables: string;
   decision: "allowed" | "denied";
@@ -293,17 +296,55 @@ export class SessionAudit {
   private emit(e: Pending, decision: "allowed" | "denied", rule: string | null, rows: number | null, sqlstate: string | null, durationUs: number | null): void {
     const { ctx } = this;
     const analysis = e.analysis;
-    const kind = analysis?.kind ?? (e.sql.startsWith("-- FunctionCall") ? "call" : "other");
-    const n = normalizedOf(e.sql, analysis, kind);
-    // With literals kept, the text is this statement's own: its part is shared only by runs of the same text.
-    const head = ctx.policy.keepLiterals ? whatFragment(e.sql.trim(), n.fingerprint, kind) : n.json;
-    const part = this.partOf(head, tablesJsonOf(e, n), decision, rule, e.backend);
+    // The same analysis (shared by texts that differ only in literals) and decision object as a kept part's: the
+    // same normalized text and tables, without the two WeakMap lookups and string compares below.
+    let part = analysis !== null && analysis.error === null && !e.piece && !ctx.policy.keepLiterals ? this.knownPartOf(analysis, e.decision, decision, rule, e.backend) : null;
+    if (part === null) {
+      const kind = analysis?.kind ?? (e.sql.startsWith("-- FunctionCall") ? "call" : "other");
+      const n = normalizedOf(e.sql, analysis, kind);
+      // With literals kept, the text is this statement's own: its part is shared only by runs of the same text.
+      const head = ctx.policy.keepLiterals ? whatFragment(e.sql.trim(), n.fingerprint, kind) : n.json;
+      part = this.partOf(head, tablesJsonOf(e, n), decision, rule, e.backend, e.piece ? null : analysis, e.piece ? null : e.decision);
+    }
     const seq = ctx.recorder.recordParts(e.occurredAt, part, durationUs, rows, sqlstate);
     if (seq !== 0) this.lastSeq = seq;
   }
 
-  /** The event's shared part: one of the session's last few, or a new one (the oldest then goes). */
-  private partOf(head: string, tables: string, decision: "allowed" | "denied", rule: string | null, backend: string | null): EventPart {
+  /** The kept part last found for this analysis and decision object, or null. */
+  private knownPartOf(
+    analysis: StatementAnalysis,
+    decisionRef: StatementDecision | null,
+    decision: "allowed" | "denied",
+    rule: string | null,
+    backend: string | null,
+  ): EventPart | null {
+    const parts = this.parts;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i] as KnownPart;
+      if (p.analysis === analysis && p.decisionRef === decisionRef && p.decision === decision && p.rule === rule && p.backend === backend) {
+        if (i > 0) {
+          parts.splice(i, 1);
+          parts.unshift(p);
+        }
+        return p.part;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The event's shared part: one of the session's last few, or a new one (the oldest then goes). `analysis` and
+   * `decisionRef` (null for a piece of a multi-statement text, whose tables are its own) let knownPartOf find it next time.
+   */
+  private partOf(
+    head: string,
+    tables: string,
+    decision: "allowed" | "denied",
+    rule: string | null,
+    backend: string | null,
+    analysis: StatementAnalysis | null,
+    decisionRef: StatementDecision | null,
+  ): EventPart {
     const parts = this.parts;
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i] as KnownPart;
@@ -312,12 +353,14 @@ export class SessionAudit {
           parts.splice(i, 1);
           parts.unshift(p);
         }
+        p.analysis = analysis;
+        p.decisionRef = decisionRef;
         return p.part;
       }
     }
     const part = eventPart(this.whoJson, `${head},"tables":${tables}`, decision, rule, backend);
     if (parts.length === PARTS_KEPT) parts.pop();
-    parts.unshift({ head, tables, decision, rule, backend, part });
+    parts.unshift({ analysis, decisionRef, head, tables, decision, rule, backend, part });
     return part;
   }
 }
