@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { handleAgentAudit, handleAgentConfig, handleAgentHeartbeat } from "@dbmesh/api/server";
+import { answerAgentConfig, handleAgentAudit, handleAgentHeartbeat } from "@dbmesh/api/server";
 
 const host = process.env.DBMESH_WEB_HOST ?? "127.0.0.1";
 const port = Number(process.env.DBMESH_WEB_PORT ?? process.env.PORT ?? 3000);
@@ -36,12 +36,32 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer | nul
   return Buffer.concat(chunks);
 }
 
+function headerOf(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** The config long-poll straight from node:http: no fetch Request or Response for the poll thousands of agents make at once. */
+async function serveConfig(req: IncomingMessage, res: ServerResponse, url: string, signal: AbortSignal): Promise<void> {
+  const query = url.indexOf("?");
+  const answer = await answerAgentConfig({
+    authorization: headerOf(req, "authorization"),
+    ifNoneMatch: headerOf(req, "if-none-match"),
+    wait: query === -1 ? null : new URLSearchParams(url.slice(query + 1)).get("wait"),
+    signal,
+  });
+  if (res.destroyed) return;
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body ?? undefined);
+}
+
 async function serveAgentProtocol(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   const aborter = new AbortController();
   res.on("close", () => aborter.abort());
   let response: Response;
   if (path === "/api/agent/v1/config" && req.method === "GET") {
-    response = await handleAgentConfig(toRequest(req, undefined, aborter.signal));
+    return serveConfig(req, res, req.url ?? path, aborter.signal);
   } else if (path === "/api/agent/v1/heartbeat" && req.method === "POST") {
     const body = await readBody(req, MAX_BODY.heartbeat);
     response = body === null ? Response.json({ error: "the body is larger than 1 MiB" }, { status: 413 }) : await handleAgentHeartbeat(toRequest(req, body, aborter.signal));

@@ -11,7 +11,7 @@ import { isAllowed, permissions } from "./permissions";
 import { appRouter } from "./root";
 import { AuditFilter, auditCsvStream } from "./services/audit-log";
 import { SqlAuditFilter, sqlAuditCsvStream } from "./services/sql-audit";
-import { AgentProtocol } from "./agent-protocol/handlers";
+import { AgentProtocol, type ConfigAnswer, type ConfigAsk } from "./agent-protocol/handlers";
 
 const globals = globalThis as unknown as { __dbmeshDb?: Db; __dbmeshRedis?: Redis; __dbmeshAgentProtocol?: AgentProtocol };
 
@@ -115,6 +115,11 @@ function agentProtocol(): AgentProtocol {
 /** GET /api/agent/v1/config — long-poll (apps/agent/PROTOCOL.md). */
 export function handleAgentConfig(req: Request): Promise<Response> {
   return agentProtocol().config(req);
+}
+
+/** GET /api/agent/v1/config without fetch objects: apps/web/server.ts's node:http path. */
+export function answerAgentConfig(ask: ConfigAsk): Promise<ConfigAnswer> {
+  return agentProtocol().answerConfig(ask);
 }
 
 /** POST /api/agent/v1/heartbeat */

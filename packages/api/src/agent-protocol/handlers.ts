@@ -23,6 +23,29 @@ type TokenWaiter = { resolve: (row: TokenRow | null) => void; reject: (err: unkn
 const TOKEN_LOOKUP_CHUNK = 2_000;
 type FetchRow = { agentId: string; status: number; revision: bigint; knownRevision: bigint | null; waitedMs: number; at: Date };
 
+/** A config long-poll as any transport carries it: the fetch adapter (config) and apps/web/server.ts's node:http one. */
+export interface ConfigAsk {
+  authorization: string | null;
+  ifNoneMatch: string | null;
+  /** The `wait` query parameter, in seconds. */
+  wait: string | null;
+  /** Aborts when the agent hangs up: a held poll stops waiting. */
+  signal: AbortSignal;
+}
+
+/** What a config long-poll is answered with. */
+export interface ConfigAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+const NO_STORE_JSON = { "content-type": "application/json", "cache-control": "no-store" };
+
+function jsonAnswer(body: unknown, status: number): ConfigAnswer {
+  return { status, headers: NO_STORE_JSON, body: JSON.stringify(body) };
+}
+
 function json(body: unknown, status: number, headers: Record<string, string> = {}) {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
 }
@@ -70,8 +93,8 @@ export class AgentProtocol {
     await this.watcher.stop();
   }
 
-  private async authenticate(req: Request, opts: { fresh?: boolean } = {}): Promise<AgentRow | null> {
-    const auth = req.headers.get("authorization") ?? "";
+  private async authenticate(authorization: string | null, opts: { fresh?: boolean } = {}): Promise<AgentRow | null> {
+    const auth = authorization ?? "";
     const token = auth.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : "";
     if (!token.startsWith(`${AGENT_TOKEN_PREFIX}_`)) return null;
     const tokenHash = sha256Hex(token);
@@ -117,13 +140,29 @@ export class AgentProtocol {
     }
   }
 
+  /** GET /api/agent/v1/config over fetch (Next's route handler; the tests). */
   async config(req: Request): Promise<Response> {
-    const agent = await this.authenticate(req);
-    if (!agent) return json({ error: "agent token is missing, unknown or revoked: register the agent under Fleet → Agents" }, 401);
+    const answer = await this.answerConfig({
+      authorization: req.headers.get("authorization"),
+      ifNoneMatch: req.headers.get("if-none-match"),
+      wait: new URL(req.url).searchParams.get("wait"),
+      signal: req.signal,
+    });
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  }
+
+  /**
+   * The config long-poll, whatever carries it. apps/web/server.ts answers it from node:http without a fetch
+   * Request and Response: after a mesh change every agent re-polls at once, and building those two objects
+   * per poll was about a tenth of the console's CPU in bench:config.
+   */
+  async answerConfig(ask: ConfigAsk): Promise<ConfigAnswer> {
+    const agent = await this.authenticate(ask.authorization);
+    if (!agent) return jsonAnswer({ error: "agent token is missing, unknown or revoked: register the agent under Fleet → Agents" }, 401);
     await this.ensureStarted();
     const started = Date.now();
-    const known = parseEtag(req.headers.get("if-none-match"));
-    const waitParam = Number(new URL(req.url).searchParams.get("wait") ?? DEFAULT_WAIT_S);
+    const known = parseEtag(ask.ifNoneMatch);
+    const waitParam = Number(ask.wait ?? DEFAULT_WAIT_S);
     const waitS = Number.isFinite(waitParam) ? Math.min(Math.max(waitParam, 0), MAX_WAIT_S) : DEFAULT_WAIT_S;
     // Up to 10% jitter so that thousands of agents do not come back in step.
     const waitMs = Math.round(waitS * 1000 * (1 + Math.random() * 0.1));
@@ -134,23 +173,20 @@ export class AgentProtocol {
     let current = this.watcher.revision;
     if (known === null || current < 0) current = Math.max(current, await currentMeshRevision(this.deps.db));
     if (known !== null && known >= current) {
-      const next = await this.watcher.waitBeyond(known, waitMs, req.signal);
+      const next = await this.watcher.waitBeyond(known, waitMs, ask.signal);
       if (next === null) {
         this.recordFetch(agent.id, 304, current, known, Date.now() - started);
-        return new Response(null, { status: 304, headers: { etag: `"${current}"`, "cache-control": "no-store" } });
+        return { status: 304, headers: { etag: `"${current}"`, "cache-control": "no-store" }, body: null };
       }
       current = next;
     }
     const compiled = await this.cache.get(current);
     this.recordFetch(agent.id, 200, compiled.revision, known, Date.now() - started);
-    return new Response(compiled.body, {
-      status: 200,
-      headers: { "content-type": "application/json", etag: `"${compiled.revision}"`, "cache-control": "no-store" },
-    });
+    return { status: 200, headers: { ...NO_STORE_JSON, etag: `"${compiled.revision}"` }, body: compiled.body };
   }
 
   async heartbeat(req: Request, remoteAddress: string | null): Promise<Response> {
-    const agent = await this.authenticate(req, { fresh: true });
+    const agent = await this.authenticate(req.headers.get("authorization"), { fresh: true });
     if (!agent) return json({ error: "agent token is missing, unknown or revoked" }, 401);
     let body: unknown;
     try {
@@ -187,7 +223,7 @@ export class AgentProtocol {
    * batch may arrive twice); answers how many were new.
    */
   async audit(req: Request): Promise<Response> {
-    const agent = await this.authenticate(req);
+    const agent = await this.authenticate(req.headers.get("authorization"));
     if (!agent) return json({ error: "agent token is missing, unknown or revoked" }, 401);
     let body: unknown;
     try {
