@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadSqlAnalyzer, type SqlAnalyzer } from "@dbmesh/sql";
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { StatementDecision } from "../governance/statement-decision";
 import { Backend } from "../pg/protocol";
 import { spoolEvents } from "../testing/spool-events";
 import { DEFAULT_AUDIT_POLICY } from "./policy";
@@ -121,9 +122,9 @@ describe("SessionAudit", () => {
 
   it("gives each event its own shape's part as decisions, backends and tables change between runs of one shape", () => {
     const { audit, events } = setup();
-    const decision = (schema: string, rule: string | null) => ({
-      kind: "select" as const,
-      tables: [{ schema, name: "t", operation: "select" as const }],
+    const decision = (schema: string, rule: string | null): StatementDecision => ({
+      kind: "select",
+      tables: [{ schema, name: "t", operation: "select", allowed: true, rule }],
       allowed: true,
       rule,
       reason: "",
@@ -133,7 +134,7 @@ describe("SessionAudit", () => {
     // Only their tables' schemas tell these two apart.
     const inApp = decision("app", "r1");
     const otherRule = decision("public", "r2");
-    const run = (id: number, backend: string, d: ReturnType<typeof decision> | null) => {
+    const run = (id: number, backend: string, d: StatementDecision | null) => {
       const sql = `SELECT * FROM t WHERE id = ${id}`;
       audit.sentQuery(sql, analyzer.analyze(sql), backend, d);
       audit.sentSync();
@@ -142,7 +143,7 @@ describe("SessionAudit", () => {
     };
     // One analysis (the literals differ) under each combination, then each again: a kept part found by identity
     // must be the one made for the same decision object and backend.
-    const runs: [number, string, ReturnType<typeof decision> | null][] = [
+    const runs: [number, string, StatementDecision | null][] = [
       [1, "b1", inPublic],
       [2, "b1", inApp],
       [3, "b2", inApp],
