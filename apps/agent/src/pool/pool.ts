@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { COARSE_CLOCK_RESOLUTION_MS, coarseNow } from "../coarse-clock";
 import type { BackendTarget } from "./backend-target";
 import { BackendConnectError, type ConnectOptions, ServerConnection } from "./server-connection";
 
@@ -143,7 +144,8 @@ export class Pool {
     const { idleTimeoutMs, minIdle, maxSize } = this.settings;
     for (let i = this.idle.length - 1; i >= 0; i--) {
       const server = this.idle[i] as ServerConnection;
-      const idleTooLong = idleTimeoutMs > 0 && now - server.lastUsedAt >= idleTimeoutMs && this.all.size > minIdle;
+      // lastUsedAt is by the coarse clock (up to a tick early): a tick more, so that none closes before its time.
+      const idleTooLong = idleTimeoutMs > 0 && now - server.lastUsedAt >= idleTimeoutMs + COARSE_CLOCK_RESOLUTION_MS && this.all.size > minIdle;
       if (idleTooLong || this.expired(server, now)) {
         this.idle.splice(i, 1);
         server.close();
@@ -172,7 +174,12 @@ export class Pool {
   }
 
   private expired(server: ServerConnection, now?: number): boolean {
-    return this.settings.maxLifetimeMs > 0 && (now ?? Date.now()) - server.createdAt >= this.settings.maxLifetimeMs;
+    const lifetime = this.settings.maxLifetimeMs;
+    if (lifetime <= 0) return false;
+    if (now !== undefined) return now - server.createdAt >= lifetime;
+    // The coarse clock runs behind: only within a tick of the deadline is the real one asked (never early).
+    if (coarseNow() - server.createdAt < lifetime - COARSE_CLOCK_RESOLUTION_MS) return false;
+    return Date.now() - server.createdAt >= lifetime;
   }
 
   private armTimeout(dueAt: number, now: number): void {

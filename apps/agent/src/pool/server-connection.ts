@@ -1,4 +1,5 @@
 import { connect as netConnect, type Socket } from "node:net";
+import { coarseNow } from "../coarse-clock";
 import { ReadBuffer } from "../net/read-buffer";
 import { SocketWriter } from "../net/socket-writer";
 import { authenticateBackend } from "../pg/backend-auth";
@@ -66,6 +67,7 @@ export class ServerConnection {
   /** Writes to the server once logged in (net/socket-writer.ts). */
   readonly writer: SocketWriter;
   readonly createdAt = Date.now();
+  /** When it last went back to the pool, by the coarse clock (idle timeouts are seconds; it is read per transaction). */
   lastUsedAt = Date.now();
   owner: ServerOwner | null = null;
   closed = false;
@@ -151,7 +153,7 @@ export class ServerConnection {
   /** Back to the pool: idle from now (what the idle timeout counts from). */
   detach(): void {
     this.owner = null;
-    this.lastUsedAt = Date.now();
+    this.lastUsedAt = coarseNow();
     if (this.socket.isPaused()) this.socket.resume();
   }
 
