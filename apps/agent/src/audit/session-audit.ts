@@ -121,12 +121,11 @@ export class SessionAudit {
     this.currentAnalysis = analysis;
   }
 
-  /** A simple Query went to the server (`backend`): one entry per statement in it. */
-  sentQuery(sql: string, analysis: StatementAnalysis, backend: string, decision: StatementDecision | null = null): void {
+  /** A simple Query went to the server (`backend`) at `now` (performance.now()): one entry per statement in it. */
+  sentQuery(sql: string, analysis: StatementAnalysis, backend: string, decision: StatementDecision | null = null, now = performance.now()): void {
     if (!this.recordsAllowed) return;
     const rule = decision?.rule ?? null;
     const cycle = this.sentCycles + 1;
-    const now = performance.now();
     const at = Date.now();
     if (analysis.statements > 1) {
       const ranges = splitStatements(sql);
@@ -151,8 +150,8 @@ export class SessionAudit {
     else if (this.recordsAllowed) this.portals.set(buf.toString("utf8", start, end), portal);
   }
 
-  /** An Execute (its body starts at buf[start]: the portal name, NUL-terminated) went to the server. */
-  sentExecute(buf: Buffer, start: number, messageEnd: number, backend: string, decision: StatementDecision | null = null): void {
+  /** An Execute (its body starts at buf[start]: the portal name, NUL-terminated) went to the server at `now` (performance.now()). */
+  sentExecute(buf: Buffer, start: number, messageEnd: number, backend: string, decision: StatementDecision | null = null, now = performance.now()): void {
     let end = buf.indexOf(0, start);
     if (end === -1 || end > messageEnd) end = start;
     const portal = end === start ? this.unnamedPortal : (this.portals.get(buf.toString("utf8", start, end)) ?? null);
@@ -160,7 +159,7 @@ export class SessionAudit {
     this.currentAnalysis = portal?.analysis ?? null;
     if (!this.recordsAllowed) return;
     const analysis = portal?.analysis ?? null;
-    this.push(portal?.sql ?? "", analysis, backend, decision?.rule ?? null, decision, false, Date.now(), performance.now(), this.sentCycles + 1, auditsAllowed(this.ctx.policy, analysis));
+    this.push(portal?.sql ?? "", analysis, backend, decision?.rule ?? null, decision, false, Date.now(), now, this.sentCycles + 1, auditsAllowed(this.ctx.policy, analysis));
   }
 
   /** A FunctionCall (the fast-path interface) of function `oid` is being handled (what a refusal is about). */
@@ -181,8 +180,8 @@ export class SessionAudit {
     this.sentCycles++;
   }
 
-  /** A CommandComplete, EmptyQueryResponse, PortalSuspended or ErrorResponse at buf[pos …]. */
-  onResult(type: number, length: number, buf: Buffer, pos: number): void {
+  /** A CommandComplete, EmptyQueryResponse, PortalSuspended or ErrorResponse at buf[pos …], read at `now` (performance.now()). */
+  onResult(type: number, length: number, buf: Buffer, pos: number, now = performance.now()): void {
     if (this.head === this.queue.length) return;
     const entry = this.queue[this.head] as Pending;
     if (entry.cycle !== this.answeredCycles + 1) return; // answers a message of a cycle with no statement left
@@ -196,7 +195,7 @@ export class SessionAudit {
     } else if (type === Backend.ErrorResponse) {
       sqlstate = whole ? sqlstateOf(buf, pos + 5, pos + 1 + length) : null;
     }
-    this.emit(entry, "allowed", entry.rule, rows, sqlstate, Math.round((performance.now() - entry.startedAt) * 1000));
+    this.emit(entry, "allowed", entry.rule, rows, sqlstate, Math.round((now - entry.startedAt) * 1000));
   }
 
   /** ReadyForQuery: what is left of that cycle was skipped by the server (it never ran). */

@@ -31,9 +31,8 @@ export class SessionRateLimits {
     private readonly database: TokenBucket | null,
   ) {}
 
-  /** Takes `statements` tokens from both buckets, or none and says which limit refused. */
-  take(statements: number): RateLimitRefusal | null {
-    const now = performance.now();
+  /** Takes `statements` tokens from both buckets at `now` (performance.now()), or none and says which limit refused. */
+  take(statements: number, now = performance.now()): RateLimitRefusal | null {
     const c = this.credential;
     const d = this.database;
     if (c !== null && !c.tryTake(statements, now)) return { scope: "per credential", rate: c.rate };

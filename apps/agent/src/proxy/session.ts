@@ -149,6 +149,12 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private cycleOpen = false;
   private cycleStartedAt = 0;
   private readonly syncStarts: number[] = [];
+  /**
+   * performance.now() of what is being handled, taken at most once per batch of client messages (processClient)
+   * and per server read (onServerData), and shared by the cycle's start, the rate limits, the SQL audit and the
+   * duration metrics: each performance.now() is a call out of JS, and a governed statement asked five times.
+   */
+  private clock = -1;
   /** After an error in an extended-protocol cycle: drop messages up to the Sync, as PostgreSQL does. */
   private skipping = false;
   private txStatus: number = TxStatus.Idle;
@@ -309,6 +315,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
   private processClient(): void {
     if (this.processing) return;
     this.processing = true;
+    this.clock = -1;
     try {
       while (this.waiting === NONE && !this.closed) {
         let more: boolean;
@@ -406,10 +413,10 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if ((analysis.transaction === null || analysis.statements > 1) && this.rateLimited(analysis.statements)) return this.refuse(true);
     this.commitSlot();
     if (analysis.setsSessionState) this.pin();
-    if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
+    if (this.cycleStartedAt === 0) this.cycleStartedAt = this.now();
     this.access.forwarded(analysis, this.txStatus === TxStatus.Idle && analysis.statements === 1);
     this.forwardCurrent();
-    this.audit?.sentQuery(sql, analysis, (this.serverBackend as BackendRuntime).name, this.decision);
+    this.audit?.sentQuery(sql, analysis, (this.serverBackend as BackendRuntime).name, this.decision, this.now());
     this.sentSync();
     return true;
   }
@@ -545,7 +552,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (step !== OK) return step === WAIT ? false : this.refuse(false);
     this.openCycle();
     this.forwardCurrent();
-    this.audit?.sentExecute(this.reader.buf, this.reader.start + 5, this.reader.end, (this.serverBackend as BackendRuntime).name, this.decision);
+    this.audit?.sentExecute(this.reader.buf, this.reader.start + 5, this.reader.end, (this.serverBackend as BackendRuntime).name, this.decision, this.now());
     return true;
   }
 
@@ -596,7 +603,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     const step = this.ensureServer("primary");
     if (step !== OK) return step === WAIT ? false : this.refuse(true);
     if (this.rateLimited(1)) return this.refuse(true);
-    if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
+    if (this.cycleStartedAt === 0) this.cycleStartedAt = this.now();
     this.forwardCurrent();
     this.audit?.sentFunctionCall(this.reader.buf.readInt32BE(this.reader.start + 5), (this.serverBackend as BackendRuntime).name, decision.rule);
     this.sentSync();
@@ -610,7 +617,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   private openCycle(): void {
     this.cycleOpen = true;
-    if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
+    if (this.cycleStartedAt === 0) this.cycleStartedAt = this.now();
   }
 
   /** A message the server answers with ReadyForQuery went out. */
@@ -678,12 +685,18 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     this.deps.metrics.deniedStatements.inc({ virtual_database: this.virtualDatabase, rule: decision.rule ?? "", reason });
   }
 
+  /** performance.now(), once per batch of messages handled (see `clock`). */
+  private now(): number {
+    if (this.clock < 0) this.clock = performance.now();
+    return this.clock;
+  }
+
   /** Statements per second per credential and per virtual database: sets the refusal and returns true when over. */
   private rateLimited(statements: number): boolean {
     // Transaction control is never limited (callers check): a client must always be able to end a transaction.
     const limits = this.limits;
     if (limits === null) return false;
-    const hit = limits.take(statements > 0 ? statements : 1);
+    const hit = limits.take(statements > 0 ? statements : 1, this.now());
     if (hit === null) return false;
     const who = hit.scope === "per credential" ? ` for credential "${this.credential}"` : "";
     const message = `rate limit of virtual database "${this.virtualDatabase}" reached: at most ${hit.rate} statements per second ${hit.scope}${who}; retry shortly`;
@@ -920,7 +933,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (server !== null) {
       const sql = raiseErrorSql(refusal.code, refusal.message);
       if (simple) {
-        if (this.cycleStartedAt === 0) this.cycleStartedAt = performance.now();
+        if (this.cycleStartedAt === 0) this.cycleStartedAt = this.now();
         this.writeServer(query(sql));
         this.sentSync();
       } else {
@@ -1044,6 +1057,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
 
   onServerData(server: ServerConnection, chunk: Buffer): boolean {
     if (server !== this.server) return false;
+    this.clock = -1;
     this.sawReady = false;
     server.scanner.scan(chunk, this);
     if (this.sawReady || this.clientOutBytes >= CORK_LIMIT) this.flushClient();
@@ -1076,7 +1090,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
       case Backend.CommandComplete:
       case Backend.EmptyQueryResponse:
       case Backend.PortalSuspended:
-        this.audit?.onResult(type, length, buf, pos);
+        this.audit?.onResult(type, length, buf, pos, this.now());
         return false;
       case Backend.ReadyForQuery:
         if (this.movingToPrimary && this.pendingSyncs === 1) {
@@ -1096,7 +1110,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
         return (this.server as ServerConnection).tracker.ackClose();
       case Backend.ErrorResponse:
         this.deps.metrics.totals.errors++;
-        this.audit?.onResult(type, length, buf, pos);
+        this.audit?.onResult(type, length, buf, pos, this.now());
         this.access.onError();
         if (this.movingToPrimary && this.pendingSyncs === 1) this.movedCycleFailed = true;
         return false;
@@ -1126,7 +1140,7 @@ export class ClientSession implements ServerOwner, BackendSink, PoolWaiter, Slot
     if (this.pendingSyncs > 0) this.pendingSyncs--;
     const started = this.syncStarts.shift();
     if (started !== undefined) {
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (this.now() - started) / 1000;
       if (backend.role === "primary") {
         backend.metrics.queriesPrimary.inc();
         backend.metrics.durationPrimary.observe(seconds);
