@@ -321,14 +321,21 @@ export class SessionAudit {
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i] as KnownPart;
       if (p.analysis === analysis && p.decisionRef === decisionRef && p.decision === decision && p.rule === rule && p.backend === backend) {
-        if (i > 0) {
-          parts.splice(i, 1);
-          parts.unshift(p);
-        }
-        return p.part;
+        return this.used(i).part;
       }
     }
     return null;
+  }
+
+  /** Kept part `i`, moved to the front (the latest first). */
+  private used(i: number): KnownPart {
+    const parts = this.parts;
+    const p = parts[i] as KnownPart;
+    if (i > 0) {
+      parts.splice(i, 1);
+      parts.unshift(p);
+    }
+    return p;
   }
 
   /**
@@ -348,10 +355,7 @@ export class SessionAudit {
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i] as KnownPart;
       if (p.head === head && p.tables === tables && p.decision === decision && p.rule === rule && p.backend === backend) {
-        if (i > 0) {
-          parts.splice(i, 1);
-          parts.unshift(p);
-        }
+        this.used(i);
         p.analysis = analysis;
         p.decisionRef = decisionRef;
         return p.part;
