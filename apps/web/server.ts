@@ -17,7 +17,7 @@ const MAX_BODY = { heartbeat: 1 << 20, audit: 32 << 20 };
 function toRequest(req: IncomingMessage, body: Buffer | undefined, signal: AbortSignal): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+    if (value !== undefined) headers.set(name, joined(value));
   }
   // As Next does: the socket's address goes last in x-forwarded-for.
   const peer = req.socket.remoteAddress;
@@ -36,10 +36,14 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer | nul
   return Buffer.concat(chunks);
 }
 
+/** A header node:http gives as a list (set-cookie, say) as one value, as fetch's Headers does. */
+function joined(value: string | string[]): string {
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
 function headerOf(req: IncomingMessage, name: string): string | null {
   const value = req.headers[name];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(", ") : value;
+  return value === undefined ? null : joined(value);
 }
 
 /** The config long-poll straight from node:http: no fetch Request or Response for the poll thousands of agents make at once. */

@@ -67,7 +67,7 @@ export class ServerConnection {
   /** Writes to the server once logged in (net/socket-writer.ts). */
   readonly writer: SocketWriter;
   readonly createdAt = Date.now();
-  /** When it last went back to the pool, by the coarse clock (idle timeouts are seconds; it is read per transaction). */
+  /** When it last went back to the pool, by the coarse clock: it is set at every release, and idle timeouts are seconds. */
   lastUsedAt = Date.now();
   owner: ServerOwner | null = null;
   closed = false;

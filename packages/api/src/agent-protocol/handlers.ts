@@ -46,8 +46,9 @@ function jsonAnswer(body: unknown, status: number): ConfigAnswer {
   return { status, headers: NO_STORE_JSON, body: JSON.stringify(body) };
 }
 
-function json(body: unknown, status: number, headers: Record<string, string> = {}) {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
+function json(body: unknown, status: number): Response {
+  const answer = jsonAnswer(body, status);
+  return new Response(answer.body, { status, headers: answer.headers });
 }
 
 /** `"42"`, `W/"42"` or `42` → 42; anything else → null (treated as "has nothing"). */
